@@ -1,0 +1,1 @@
+"""Targets, references, error metrics, cost models, baselines and verification."""

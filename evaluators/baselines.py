@@ -1,0 +1,328 @@
+"""Classical baselines, made into numsearch Programs and scored like search results.
+
+Methods (``BASELINES``, looked up by name):
+
+- ``taylor``: Taylor polynomial of degree d about the interval midpoint.
+- ``minimax``: best polynomial of degree d (Remez exchange in mpmath, 40 digits).
+- ``fpminimax``: polynomial of degree d with coefficients in the run's format
+  (float64 for ``real``): minimax, then coefficients rounded one at a time with
+  the rest refitted (see ``evaluators.fpminimax``).
+- ``pade``: Padé approximant p/q of type (m, n), n >= 1, about the midpoint.
+- ``rational_minimax``: best rational p/q of type (m, n), n >= 1 (Remez).
+
+The minimax fits use the weight of the task's metric: 1 for ``absolute``,
+1/|f| for ``relative`` and ``ulp`` (ulp weights are piecewise constant, and
+relative is their smooth stand-in).
+
+Programs and op counts.  Every approximation is expanded in the monomial
+basis of x (in mpmath), its coefficients are rounded to the run's format and
+it is written in Horner form with ``mul`` and ``add``:
+
+- a polynomial of degree d costs 2d ops (d multiplications, d additions);
+- a rational of type (m, n) is divided by the leading coefficient of q, so q
+  is monic and its Horner form starts with ``add(x, b)``: q costs 2n - 1 ops,
+  p costs 2m (0 when m = 0: a constant), plus one ``div``: 2(m + n) ops in all,
+  the cost of a polynomial of degree m + n with as many free parameters.
+
+``Baseline.error`` is the Program's max error in the task's metric, evaluated
+in the task's format on the task's dense verify grid (``TaskData.error``),
+exactly as search results are scored.  ``Baseline.exact_error`` is the error of
+the approximation before rounding its coefficients to the format, evaluated
+exactly on the 3000-point fit grid (for ``minimax``, the Remez error; for
+``fpminimax``, the format-coefficient polynomial in real arithmetic).
+
+Fits are cached on disk under ``cache_dir()/baselines``, keyed by target,
+interval, weight, method and size (and coefficient format for fpminimax).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+import mpmath
+import numpy as np
+
+from primitives.formats import FORMATS, Format
+from primitives.registry import Registry
+from search.program import Instr, Program
+
+from . import remez as rz
+from .cost import COST_MODELS
+from .fpminimax import fpminimax
+from .reference import cache_dir
+from .targets import Target
+
+CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Fit:
+    """An approximation: coefficients in x (mpmath, ascending); ``den`` None for polynomials."""
+
+    num: tuple
+    den: tuple | None
+    exact_error: float
+
+
+@dataclass(frozen=True)
+class Baseline:
+    method: str
+    size: int | tuple[int, int]   # degree, or (m, n) for p/q
+    ops: int
+    error: float                  # Program's max error: task format, metric, verify grid
+    program: Program
+    exact_error: float            # before coefficient rounding, exact arithmetic, fit grid
+    cost: float = 0.0
+
+
+class Problem:
+    """What the fits of one task share: the fit grid and Taylor coefficients (lazy)."""
+
+    def __init__(self, target: str, lo: float, hi: float, relative: bool, coeff_format: str):
+        self.target, self.lo, self.hi = Target(target), float(lo), float(hi)
+        self.relative, self.coeff_format = relative, coeff_format
+        self._grid = None
+        self._taylor: dict[int, list] = {}
+        self._minimax: dict[int, object] = {}
+
+    @property
+    def grid(self) -> rz.FitGrid:
+        if self._grid is None:
+            self._grid = rz.FitGrid(self.target, self.lo, self.hi, self.relative)
+        return self._grid
+
+    def taylor(self, degree: int) -> list:
+        """Taylor coefficients about the midpoint, in u = x - mid."""
+        if degree not in self._taylor:
+            with mpmath.workdps(rz.DPS):
+                self._taylor[degree] = mpmath.taylor(self.target.mp, self.grid.mid, degree)
+        return self._taylor[degree]
+
+    def minimax(self, m: int, n: int = 0):
+        if (m, n) not in self._minimax:
+            self._minimax[m, n] = rz.remez(self.grid, m, n)
+        return self._minimax[m, n]
+
+    def fit_from_t(self, num_t, den_t=()) -> Fit | None:
+        """A Fit from t-coefficients; None if q has a zero on the interval.  Leading
+        coefficients below 1e-30 of the largest (a lower true degree) are dropped."""
+        g = self.grid
+        num_t, den_t = _trim(num_t), _trim(den_t)
+        r = rz.Rational(tuple(num_t), tuple(den_t))
+        if den_t and np.any(g.poly(den_t, g.t)[0] <= 0):
+            return None
+        err = g.max_error(r)
+        if not np.isfinite(err):
+            return None
+        return Fit(tuple(rz.t_to_x(g, num_t)), tuple(rz.t_to_x(g, den_t)) if den_t else None, err)
+
+    def u_to_t(self, coeffs) -> list:
+        with mpmath.workdps(rz.DPS):
+            return [c * self.grid.half ** k for k, c in enumerate(coeffs)]
+
+
+def _trim(coeffs) -> list:
+    c = list(coeffs)
+    top = max((abs(v) for v in c), default=0)
+    while len(c) > 1 and abs(c[-1]) <= 1e-30 * top:
+        c.pop()
+    return c
+
+
+# ------------------------------------------------------------------ methods
+def _taylor(pb: Problem, d: int):
+    return pb.fit_from_t(pb.u_to_t(pb.taylor(d)[: d + 1]))
+
+
+def _minimax(pb: Problem, d: int):
+    got = pb.minimax(d)
+    return pb.fit_from_t(got[0].num) if got else None
+
+
+def _fpminimax(pb: Problem, d: int):
+    got = pb.minimax(d)
+    if not got:
+        return None
+    floats, err = fpminimax(pb.grid, rz.t_to_x(pb.grid, got[0].num), FORMATS[pb.coeff_format])
+    return Fit(tuple(mpmath.mpf(c) for c in floats), None, err)
+
+
+def _pade(pb: Problem, mn: tuple[int, int]):
+    m, n = mn
+    with mpmath.workdps(rz.DPS):
+        try:
+            p, q = mpmath.pade(pb.taylor(m + n)[: m + n + 1], m, n)
+        except (ZeroDivisionError, ValueError):
+            return None
+    return pb.fit_from_t(pb.u_to_t(p), pb.u_to_t(q))
+
+
+def _rational_minimax(pb: Problem, mn: tuple[int, int]):
+    got = pb.minimax(*mn)
+    return pb.fit_from_t(got[0].num, got[0].den) if got else None
+
+
+def _degrees(max_ops: int) -> list:
+    return list(range(1, max_ops // 2 + 1))
+
+
+def _types(max_ops: int) -> list:
+    return [(s - n, n) for s in range(1, max_ops // 2 + 1) for n in range(1, s + 1)]
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    fit: Callable[[Problem, object], Fit | None]
+    sizes: Callable[[int], list]   # max_ops -> sizes with ops <= max_ops
+    doc: str
+    format_dependent: bool = False
+
+
+BASELINES: Registry[Method] = Registry("baseline")
+BASELINES.register("taylor", Method("taylor", _taylor, _degrees, "Taylor polynomial about the midpoint"))
+BASELINES.register("minimax", Method("minimax", _minimax, _degrees, "polynomial minimax (Remez)"))
+BASELINES.register("fpminimax", Method("fpminimax", _fpminimax, _degrees,
+                                       "polynomial with format coefficients (round one, refit the rest)", True))
+BASELINES.register("pade", Method("pade", _pade, _types, "Padé approximant about the midpoint"))
+BASELINES.register("rational_minimax", Method("rational_minimax", _rational_minimax, _types,
+                                              "rational minimax p/q (Remez)"))
+
+
+# ------------------------------------------------------------------ programs
+def _horner(coeffs: list[float], consts: list, instrs: list, monic: bool = False) -> str:
+    """Append Horner's scheme for sum coeffs[k] x^k (leading 1 implied if monic); return its ref."""
+    def const(v):
+        consts.append(v)
+        return f"c{len(consts) - 1}"
+
+    def emit(op, *args):
+        instrs.append(Instr(op, args))
+        return f"v{len(instrs) - 1}"
+
+    if monic:
+        acc = "x"
+        rest = coeffs
+    else:
+        acc = const(coeffs[-1])
+        rest = coeffs[:-1]
+    for k, c in enumerate(reversed(rest)):
+        if not (monic and k == 0):
+            acc = emit("mul", acc, "x")
+        acc = emit("add", acc, const(c))
+    return acc
+
+
+def fit_program(fit: Fit, fmt: Format) -> Program:
+    """The Horner Program of a Fit, coefficients rounded to ``fmt`` (float64 for real)."""
+    rnd = (lambda v: float(fmt.round(np.float64(float(v))))) if not fmt.is_real else float
+    consts: list = []
+    instrs: list = []
+    if fit.den is None:
+        out = _horner([rnd(c) for c in fit.num], consts, instrs)
+        return Program(tuple(consts), tuple(instrs), out)
+    with mpmath.workdps(rz.DPS):
+        lead = fit.den[-1]
+        num = [rnd(c / lead) for c in fit.num]
+        den = [rnd(c / lead) for c in fit.den[:-1]]
+    p = _horner(num, consts, instrs) if len(num) > 1 else None
+    if p is None:
+        consts.append(num[0])
+        p = f"c{len(consts) - 1}"
+    q = _horner(den, consts, instrs, monic=True)
+    instrs.append(Instr("div", (p, q)))
+    return Program(tuple(consts), tuple(instrs), f"v{len(instrs) - 1}")
+
+
+# ------------------------------------------------------------------ cache
+def _mp_json(v) -> list[int]:
+    """[mantissa, exponent]: exact, as mpmath's man_exp drops the sign."""
+    v = mpmath.mpf(v)
+    man, exp = v.man_exp
+    return [int(-man if v < 0 else man), int(exp)]
+
+
+def _json_mp(pair):
+    with mpmath.workdps(rz.DPS + 10):
+        return mpmath.mpf(tuple(pair))
+
+
+def _cache_path(pb: Problem, method: Method, size) -> os.PathLike:
+    key = [CACHE_VERSION, method.name, size, pb.target.text, pb.lo.hex(), pb.hi.hex(),
+           pb.relative, pb.coeff_format if method.format_dependent else "", rz.GRID_POINTS]
+    h = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:32]
+    return cache_dir() / "baselines" / f"{h}.json"
+
+
+def cached_fit(pb: Problem, method: Method, size) -> Fit | None:
+    path = _cache_path(pb, method, size)
+    try:
+        d = json.loads(path.read_text())
+        if d.get("failed"):
+            return None
+        num = tuple(_json_mp(c) for c in d["num"])
+        den = tuple(_json_mp(c) for c in d["den"]) if d["den"] is not None else None
+        return Fit(num, den, float(d["exact"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    try:
+        fit = method.fit(pb, size)
+    except (ZeroDivisionError, ValueError, np.linalg.LinAlgError):
+        fit = None
+    d = {"failed": True} if fit is None else {
+        "num": [_mp_json(c) for c in fit.num],
+        "den": [_mp_json(c) for c in fit.den] if fit.den is not None else None,
+        "exact": fit.exact_error}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(d))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # the cache is an optimisation only
+    return fit
+
+
+# ------------------------------------------------------------------ API
+def problem_of(task, coeff_format: str | None = None) -> Problem:
+    fmt = coeff_format or ("float64" if task.format == "real" else task.format)
+    return Problem(task.target, task.lo, task.hi, task.metric != "absolute", fmt)
+
+
+def baseline_programs(task, max_ops: int, methods=None, data=None) -> list[Baseline]:
+    """Every baseline of every method (default: all) and size with ops <= max_ops,
+    scored by ``TaskData.error`` on the task's verify grid (``data`` to reuse one)."""
+    from search.evaluate import TaskData
+
+    data = data if data is not None else TaskData(task, task.verify_points)
+    pb = problem_of(task)
+    cost_fn, weights = COST_MODELS[task.cost_model], dict(task.cost_weights)
+    out = []
+    for name in methods or BASELINES.names():
+        method = BASELINES[name]
+        for size in method.sizes(max_ops):
+            fit = cached_fit(pb, method, size)
+            if fit is None:
+                continue
+            prog = fit_program(fit, task.fmt)
+            err = data.error(prog)
+            if prog.ops <= max_ops and np.isfinite(err):
+                out.append(Baseline(name, size, prog.ops, err, prog, fit.exact_error,
+                                    cost_fn(prog, weights)))
+    return out
+
+
+def best_baseline_by_ops(task, max_ops: int, methods=None, data=None) -> dict[int, Baseline]:
+    """The best baseline at each op count, keeping only those better than every cheaper one."""
+    best: dict[int, Baseline] = {}
+    for b in baseline_programs(task, max_ops, methods, data):
+        if b.ops not in best or b.error < best[b.ops].error:
+            best[b.ops] = b
+    front, floor = {}, float("inf")
+    for ops in sorted(best):
+        if best[ops].error < floor:
+            front[ops], floor = best[ops], best[ops].error
+    return front

@@ -1,0 +1,134 @@
+"""Target functions: an mpmath name (``exp2``, ``erf``, ...) or a safe expression in x.
+
+Expressions are parsed with Python's ``ast`` into a whitelisted tree (numbers,
+``x``, ``pi``, ``e``, + - * / **, and the functions below) and evaluated by
+walking that tree with mpmath: user text is never executed.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from functools import cached_property
+
+import mpmath
+
+
+class TargetError(ValueError):
+    pass
+
+
+def _sigmoid(x):
+    return 1 / (1 + mpmath.exp(-x))
+
+
+# name -> (mpmath function, sympy builder name or callable)
+FUNCTIONS = {
+    "exp": (mpmath.exp, "exp"),
+    "exp2": (lambda x: mpmath.power(2, x), lambda s, a: s.Integer(2) ** a),
+    "expm1": (mpmath.expm1, lambda s, a: s.exp(a) - 1),
+    "log": (mpmath.log, "log"),
+    "log2": (lambda x: mpmath.log(x, 2), lambda s, a: s.log(a, 2)),
+    "log10": (mpmath.log10, lambda s, a: s.log(a, 10)),
+    "log1p": (mpmath.log1p, lambda s, a: s.log(1 + a)),
+    "sqrt": (mpmath.sqrt, "sqrt"),
+    "cbrt": (mpmath.cbrt, "cbrt"),
+    "rsqrt": (lambda x: 1 / mpmath.sqrt(x), lambda s, a: 1 / s.sqrt(a)),
+    "sin": (mpmath.sin, "sin"), "cos": (mpmath.cos, "cos"), "tan": (mpmath.tan, "tan"),
+    "asin": (mpmath.asin, "asin"), "acos": (mpmath.acos, "acos"), "atan": (mpmath.atan, "atan"),
+    "sinh": (mpmath.sinh, "sinh"), "cosh": (mpmath.cosh, "cosh"), "tanh": (mpmath.tanh, "tanh"),
+    "asinh": (mpmath.asinh, "asinh"), "atanh": (mpmath.atanh, "atanh"),
+    "erf": (mpmath.erf, "erf"), "erfc": (mpmath.erfc, "erfc"),
+    "gamma": (mpmath.gamma, "gamma"), "lgamma": (mpmath.loggamma, "loggamma"),
+    "sigmoid": (_sigmoid, lambda s, a: 1 / (1 + s.exp(-a))),
+}
+_NAMED_CONSTANTS = {"pi": (lambda: mpmath.pi, "pi"), "e": (lambda: mpmath.e, "E")}
+_BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+
+def _check(node: ast.AST, text: str) -> None:
+    """Reject anything outside the whitelist, naming the offending piece."""
+    if isinstance(node, ast.Expression):
+        return _check(node.body, text)
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        _check(node.left, text)
+        return _check(node.right, text)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return _check(node.operand, text)
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return None
+    if isinstance(node, ast.Name):
+        if node.id == "x" or node.id in _NAMED_CONSTANTS:
+            return None
+        raise TargetError(f"unknown name {node.id!r} in {text!r} (use x, pi, e)")
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+        if node.func.id not in FUNCTIONS:
+            raise TargetError(f"unknown function {node.func.id!r} in {text!r}")
+        if len(node.args) != 1:
+            raise TargetError(f"{node.func.id} takes one argument in {text!r}")
+        return _check(node.args[0], text)
+    raise TargetError(f"unsupported syntax in {text!r}: {ast.dump(node)[:40]}")
+
+
+def _walk(node: ast.AST, x, lib: str):
+    """Evaluate the checked tree with mpmath (lib='mp') or build it in SymPy."""
+    if isinstance(node, ast.Expression):
+        return _walk(node.body, x, lib)
+    if isinstance(node, ast.BinOp):
+        a, b = _walk(node.left, x, lib), _walk(node.right, x, lib)
+        op = _BINOPS[type(node.op)]
+        return a + b if op == "+" else a - b if op == "-" else a * b if op == "*" else a / b if op == "/" else a ** b
+    if isinstance(node, ast.UnaryOp):
+        v = _walk(node.operand, x, lib)
+        return -v if isinstance(node.op, ast.USub) else v
+    if isinstance(node, ast.Constant):
+        if lib == "mp":
+            return mpmath.mpf(node.value)
+        import sympy
+        return sympy.Integer(node.value) if isinstance(node.value, int) else sympy.Float(node.value)
+    if isinstance(node, ast.Name):
+        if node.id == "x":
+            return x
+        mpf, sname = _NAMED_CONSTANTS[node.id]
+        if lib == "mp":
+            return mpf()
+        import sympy
+        return getattr(sympy, sname)
+    assert isinstance(node, ast.Call)
+    arg = _walk(node.args[0], x, lib)
+    mpf, sform = FUNCTIONS[node.func.id]
+    if lib == "mp":
+        return mpf(arg)
+    import sympy
+    return getattr(sympy, sform)(arg) if isinstance(sform, str) else sform(sympy, arg)
+
+
+@dataclass(frozen=True)
+class Target:
+    """The function to approximate: ``text`` is a function name or an expression in x."""
+
+    text: str
+
+    def __post_init__(self):
+        self.tree  # parse now, so bad text fails at spec time
+
+    @cached_property
+    def tree(self) -> ast.Expression:
+        text = self.text.strip()
+        if text in FUNCTIONS:
+            text = f"{text}(x)"
+        if len(text) > 500:
+            raise TargetError("target expression longer than 500 characters")
+        try:
+            tree = ast.parse(text, mode="eval")
+        except SyntaxError:
+            raise TargetError(f"cannot parse target {self.text!r}") from None
+        _check(tree, self.text)
+        return tree
+
+    def mp(self, x):
+        """The target at an mpmath number x, at mpmath's current precision."""
+        return _walk(self.tree, mpmath.mpf(x), "mp")
+
+    def sympy(self):
+        import sympy
+        return _walk(self.tree, sympy.Symbol("x"), "sympy")

@@ -1,0 +1,1 @@
+"""Number formats, the op registry and the program interpreter."""

@@ -1,0 +1,91 @@
+"""The op registry: each op's semantics and every form of it numsearch needs.
+
+Semantics: an op is the exact real function below, rounded once to the
+program's format (``real`` evaluates in double-double, ~106 bits).  Adding an
+op is one ``OPS.register`` call here; the interpreter, the fitter's
+derivatives, the exporters and the parametrized tests all read this table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from . import doubledouble as ddm
+from .formats import Format
+from .registry import Registry
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    arity: int
+    commutative: bool          # the first two args may be swapped
+    cost: float                # default cost weight (YAML may override)
+    dd: Callable               # double-double args -> double-double
+    f64: Callable              # float64 args -> float64 (no extra rounding)
+    partials: Callable         # float64 args -> tuple of d op / d arg_i
+    mp: Callable               # mpmath args -> mpmath value (exact real op)
+    sym: Callable              # sympy args -> sympy expression
+    infix: str                 # expression template for NumPy/JAX/C ("{0} + {1}")
+    latex: str                 # LaTeX template
+    doc: str
+
+    def rounded(self, args, fmt: Format) -> np.ndarray:
+        """The op on float64 arrays holding values of ``fmt``, rounded once to fmt."""
+        if self.name == "fma":
+            if fmt.precision is not None and fmt.precision <= 26:
+                return ddm.fma_narrow(*args, fmt.round)
+            return ddm.fma_float64(*args)
+        with np.errstate(all="ignore"):
+            # float64 result then one rounding: innocuous double rounding
+            # for + - * / when 53 >= 2p + 2 (p <= 25); exact for neg.
+            return fmt.round(self.f64(*args))
+
+
+OPS: Registry[Op] = Registry("op")
+
+
+def _div64(a, b):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return a / b
+
+
+def _div_partials(a, b):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        inv = 1.0 / b
+        return inv, -a * inv * inv
+
+
+OPS.register("add", Op(
+    "add", 2, True, 1.0,
+    dd=ddm.dd_add, f64=lambda a, b: a + b, partials=lambda a, b: (1.0, 1.0),
+    mp=lambda a, b: a + b, sym=lambda a, b: a + b,
+    infix="({0} + {1})", latex="\\left({0} + {1}\\right)", doc="a + b"))
+OPS.register("sub", Op(
+    "sub", 2, False, 1.0,
+    dd=ddm.dd_sub, f64=lambda a, b: a - b, partials=lambda a, b: (1.0, -1.0),
+    mp=lambda a, b: a - b, sym=lambda a, b: a - b,
+    infix="({0} - {1})", latex="\\left({0} - {1}\\right)", doc="a - b"))
+OPS.register("mul", Op(
+    "mul", 2, True, 1.0,
+    dd=ddm.dd_mul, f64=lambda a, b: a * b, partials=lambda a, b: (b, a),
+    mp=lambda a, b: a * b, sym=lambda a, b: a * b,
+    infix="({0} * {1})", latex="{0} \\cdot {1}", doc="a * b"))
+OPS.register("div", Op(
+    "div", 2, False, 1.0,
+    dd=ddm.dd_div, f64=_div64, partials=_div_partials,
+    mp=lambda a, b: a / b, sym=lambda a, b: a / b,
+    infix="({0} / {1})", latex="\\frac{{{0}}}{{{1}}}", doc="a / b"))
+OPS.register("fma", Op(
+    "fma", 3, True, 1.0,
+    dd=ddm.dd_fma, f64=lambda a, b, c: a * b + c, partials=lambda a, b, c: (b, a, 1.0),
+    mp=lambda a, b, c: a * b + c, sym=lambda a, b, c: a * b + c,
+    infix="fma({0}, {1}, {2})", latex="\\left({0} \\cdot {1} + {2}\\right)",
+    doc="a * b + c with one rounding"))
+OPS.register("neg", Op(
+    "neg", 1, False, 1.0,
+    dd=ddm.dd_neg, f64=lambda a: -a, partials=lambda a: (-1.0,),
+    mp=lambda a: -a, sym=lambda a: -a,
+    infix="(-{0})", latex="\\left(-{0}\\right)", doc="-a (exact)"))

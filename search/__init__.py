@@ -1,0 +1,1 @@
+"""Program search: representation, mutation, fitting, selection, the driver and the CLI."""

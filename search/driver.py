@@ -1,0 +1,161 @@
+"""The run loop: ask/tell against an evaluation backend, with budget, progress
+lines, periodic checkpoints and the final front.json.
+
+Backends: ``SerialBackend`` (in process, no Ray) and ``ray_driver.RayBackend``.
+Both take batches of programs with ``submit`` and hand back one finished
+batch's results with ``next_done``.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .engine import Search
+from .evaluate import Evaluator, TaskData
+from .rundir import atomic_write, front_document, versions, write_json
+
+
+class SerialBackend:
+    """In-process evaluation (``--workers 0``, tests): same interface as Ray's."""
+
+    slots = 1
+
+    def __init__(self, task, seed: int):
+        self.evaluator = Evaluator(task, seed + 1)
+        self.queue: list = []
+
+    def submit(self, programs) -> None:
+        self.queue.append(programs)
+
+    def next_done(self):
+        return self.evaluator.evaluate(self.queue.pop(0))
+
+    def pending(self) -> int:
+        return len(self.queue)
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class RunStats:
+    seconds: float
+    evaluations: int
+    evals_per_second: float
+    hash_saved: int
+    hash_saved_fraction: float
+    status: str
+
+    def asdict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def format_front(pairs) -> str:
+    return "  ".join(f"{c:g}:{e:.2e}" for c, e in pairs)
+
+
+def _stop_met(search: Search, stop_when) -> bool:
+    if not stop_when:
+        return False
+    front = search.archive.front()
+    return all(any(i.cost <= c and i.error <= e for i in front) for c, e in stop_when)
+
+
+def run_search(spec, backend, out: Path | None = None, echo=print, progress_every: float = 5.0,
+               checkpoint_every: float = 30.0, resume: bool = False, command: str = ""):
+    """Run ``spec`` to its budget; write the run directory ``out`` if given.
+    Returns (RunStats, Search)."""
+    task = spec.task
+    data = TaskData(task)
+    search = Search(spec.search, data.probes, task.hash_format, np.random.default_rng(spec.seed))
+    prior_seconds = 0.0
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        ck = out / "checkpoint.json"
+        if resume and ck.exists():
+            st = json.loads(ck.read_text())
+            search.restore(st["search"])
+            prior_seconds = st.get("seconds", 0.0)
+            echo(f"resumed from {ck}: {search.evaluated} evaluations, {prior_seconds:.0f}s")
+        atomic_write(out / "spec.yaml", spec.source)
+    log = open(out / "log.txt", "a") if out is not None else None
+    vdata = data.verify if out is not None else None
+
+    def line(s: str) -> None:
+        echo(s)
+        if log:
+            log.write(s + "\n")
+            log.flush()
+
+    t0 = time.monotonic()
+    elapsed = lambda: prior_seconds + time.monotonic() - t0
+    status = "running"
+
+    def stats() -> RunStats:
+        el = elapsed()
+        return RunStats(round(el, 2), search.evaluated, round(search.evaluated / max(el, 1e-9), 2),
+                        search.duplicates, round(search.saved_fraction, 4), status)
+
+    def save() -> None:
+        if out is None:
+            return
+        st = stats().asdict()
+        write_json(out / "checkpoint.json", {"seconds": elapsed(), "search": search.state()})
+        write_json(out / "front.json", front_document(spec, search.archive.front(), vdata, st))
+        write_json(out / "run.json", {"name": spec.name, "task": task.describe(), "seed": spec.seed,
+                                      "workers": spec.workers, "command": command, "versions": versions(),
+                                      "budget": spec.budget.__dict__, **st})
+
+    line(f"numsearch: {spec.name}: {task.describe()}; ops {', '.join(spec.search.ops)}; "
+         f"max_ops {spec.search.max_ops}; budget {spec.budget.seconds:g}s")
+    last_p = last_c = time.monotonic()
+    b = spec.budget
+    try:
+        while backend.pending() < backend.slots:
+            kids = search.ask(spec.batch)
+            if not kids:
+                break
+            backend.submit(kids)
+        while backend.pending():
+            search.tell(backend.next_done())
+            if elapsed() >= b.seconds:
+                status = "finished: time budget"
+            elif b.evaluations is not None and search.evaluated >= b.evaluations:
+                status = "finished: evaluation budget"
+            elif _stop_met(search, b.stop_when):
+                status = "finished: stop_when reached"
+            if status != "running":
+                break
+            kids = search.ask(spec.batch)
+            if kids:
+                backend.submit(kids)
+            now = time.monotonic()
+            if now - last_p >= progress_every:
+                last_p = now
+                s = stats()
+                line(f"[{s.seconds:7.1f}s] evals {s.evaluations} ({s.evals_per_second:.1f}/s)  "
+                     f"hash saved {s.hash_saved} ({100 * s.hash_saved_fraction:.0f}%)  "
+                     f"best error by cost: {format_front(search.best_by_cost())}")
+            if now - last_c >= checkpoint_every:
+                last_c = now
+                save()
+        if status == "running":
+            status = "finished: search exhausted"
+    except KeyboardInterrupt:
+        status = "interrupted"
+    finally:
+        backend.close()
+        save()
+        s = stats()
+        line(f"done ({s.status}) in {s.seconds:.1f}s: {s.evaluations} evaluations ({s.evals_per_second:.1f}/s), "
+             f"hash saved {s.hash_saved} evaluations ({100 * s.hash_saved_fraction:.0f}% of proposals)")
+        line(f"front: {format_front(search.best_by_cost())}")
+        if log:
+            log.close()
+    if status == "interrupted":
+        raise KeyboardInterrupt
+    return s, search

@@ -1,0 +1,138 @@
+"""The evolutionary search as ask/tell: pure Python, no Ray, seeded RNG.
+
+``ask(n)`` breeds n children: parents by tournament, one mutation each, and
+(with hashing on) children whose function was already evaluated or is being
+evaluated are not bred: the mutation is retried instead, and each such
+duplicate counts as an evaluation the functional hash saved.  ``tell``
+takes evaluated results, updates the Pareto archive, and keeps the
+population by the selector (NSGA-II by default), one program per function.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .archive import ParetoArchive
+from .fhash import functional_hash
+from .mutation import MutationContext, mutate, random_program
+from .program import EMPTY, Program
+from .selection import SELECTORS, tournament
+
+
+@dataclass(frozen=True)
+class Individual:
+    program: Program
+    error: float
+    cost: float
+    ops: int
+    hash: str
+    birth: int
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    ops: tuple[str, ...] = ("add", "sub", "mul", "div")
+    max_ops: int = 12
+    population: int = 64
+    init: str = "empty"               # "empty" (f(x) = x) or "random"
+    init_ops: int = 3                 # inserts per random initial program
+    selector: str = "nsga2"
+    hashing: bool = True
+    dedup_retries: int = 20
+    mutation_weights: dict = field(default_factory=dict)
+
+
+class Search:
+    def __init__(self, cfg: SearchConfig, probes: np.ndarray, hash_format: str, rng: np.random.Generator):
+        self.cfg = cfg
+        self.rng = rng
+        self.probes = probes
+        self.hash_format = hash_format
+        self.ctx = MutationContext(tuple(cfg.ops), dict(cfg.mutation_weights))
+        self.population: list[Individual] = []
+        self.archive = ParetoArchive()
+        self.seen: set[str] = set()
+        self.evaluated = 0
+        self.duplicates = 0           # children not bred because their function was known
+        self.births = 0
+        self._started = False
+
+    def _hash(self, p: Program) -> str:
+        return functional_hash(p, self.probes, self.hash_format)
+
+    def _fresh(self) -> Program:
+        if self.cfg.init == "random":
+            return random_program(self.rng, self.ctx, int(self.rng.integers(1, self.cfg.init_ops + 1)))
+        return EMPTY
+
+    def ask(self, n: int) -> list[Program]:
+        """n children (fewer only if the dedup retries run out)."""
+        out: list[Program] = []
+        parents = tournament(self.population, n, self.rng) if self.population else [None] * n
+        for parent in parents:
+            for _ in range(self.cfg.dedup_retries):
+                base = parent.program if parent is not None else self._fresh()
+                if parent is None and not self._started:
+                    child, self._started = base, True  # the initial program itself, once
+                else:
+                    child = mutate(base, self.rng, self.ctx)
+                if child.ops > self.cfg.max_ops:
+                    continue
+                if self.cfg.hashing:
+                    h = self._hash(child)
+                    if h in self.seen:
+                        self.duplicates += 1
+                        continue
+                    self.seen.add(h)
+                out.append(child)
+                break
+        return out
+
+    def tell(self, results) -> None:
+        new = []
+        for r in results:
+            self.births += 1
+            ind = Individual(r.program, r.error, r.cost, r.ops, r.hash, self.births)
+            self.archive.add(ind)
+            new.append(ind)
+            if self.cfg.hashing:
+                self.seen.add(r.hash)
+        self.evaluated += len(results)
+        # one individual per function: keep the lower error, then the cheaper
+        best: dict[str, Individual] = {}
+        for ind in self.population + new:
+            cur = best.get(ind.hash)
+            if cur is None or (ind.error, ind.cost) < (cur.error, cur.cost):
+                best[ind.hash] = ind
+        self.population = SELECTORS[self.cfg.selector](list(best.values()), self.cfg.population, self.rng)
+
+    @property
+    def saved_fraction(self) -> float:
+        n = self.duplicates + self.evaluated
+        return self.duplicates / n if n else 0.0
+
+    def best_by_cost(self) -> list[tuple[float, float]]:
+        return [(i.cost, i.error) for i in self.archive.front()]
+
+    # ------------------------------------------------------------ checkpoint
+    def state(self) -> dict:
+        """A JSON-able snapshot: enough to resume the search (see ``restore``)."""
+        ind = lambda i: {"program": i.program.text(), "error": i.error if i.error < float("inf") else "inf",
+                         "cost": i.cost, "ops": i.ops, "hash": i.hash, "birth": i.birth}
+        return {"population": [ind(i) for i in self.population],
+                "archive": [ind(i) for i in self.archive.best.values()],
+                "seen": sorted(self.seen), "evaluated": self.evaluated, "duplicates": self.duplicates,
+                "births": self.births, "started": self._started, "rng": self.rng.bit_generator.state}
+
+    def restore(self, st: dict) -> None:
+        def ind(d):
+            return Individual(Program.parse(d["program"]), float(d["error"]), d["cost"], d["ops"], d["hash"], d["birth"])
+        self.population = [ind(d) for d in st["population"]]
+        self.archive = ParetoArchive()
+        for d in st["archive"]:
+            self.archive.add(ind(d))
+        self.seen = set(st["seen"])
+        self.evaluated, self.duplicates, self.births = st["evaluated"], st["duplicates"], st["births"]
+        self._started = st["started"]
+        self.rng.bit_generator.state = st["rng"]

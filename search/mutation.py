@@ -1,0 +1,235 @@
+"""Mutations: each takes a program and returns a valid program, simplified and
+with constant-only instructions folded into constants (or None when it does
+not apply).  Registered by the names the YAML uses.
+
+insert            put a new op on an edge: a use of r becomes op(r, other args); half
+                  the time op(r, c) with c near the op's identity (r + ~0, r * ~1)
+grow              two ops at once on an edge: r becomes op1(r, op2(a, b))
+delete            remove an op, its uses take one of its args
+rewire            point one argument at another earlier value, x or a constant
+change_op         swap an op for another (args added/dropped to fit the arity)
+perturb_constant  scale a constant by exp(N(0, 0.5)), flip its sign, or redraw it
+new_constant      point one argument at a fresh constant
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from primitives.ops import OPS
+from primitives.registry import Registry
+
+from .fitting import random_constants
+from .program import Instr, Program
+
+MUTATIONS: Registry[Callable] = Registry("mutation")
+
+# identity values of the trailing args: op(a, *identity) == a
+_NEAR_IDENTITY = {"add": (0.0,), "sub": (0.0,), "mul": (1.0,), "div": (1.0,), "fma": (1.0, 0.0)}
+
+
+@dataclass(frozen=True)
+class MutationContext:
+    ops: tuple[str, ...] = ("add", "sub", "mul", "div")
+    weights: dict = field(default_factory=dict)  # mutation name -> relative weight
+
+
+class _Draft:
+    """A mutable copy of a program used while mutating."""
+
+    def __init__(self, p: Program):
+        self.consts = list(p.consts)
+        self.instrs = [[i.op, list(i.args)] for i in p.instrs]
+        self.out = p.out
+
+    def new_const(self, rng, value: float | None = None) -> str:
+        self.consts.append(float(random_constants(rng, 1)[0]) if value is None else value)
+        return f"c{len(self.consts) - 1}"
+
+    def random_ref(self, rng, pos: int, exclude: str | None = None) -> str:
+        """x, a constant (existing or new) or a value defined before ``pos``."""
+        for _ in range(8):
+            u = rng.random()
+            if u < 0.3:
+                r = "x"
+            elif u < 0.55 and pos > 0:
+                r = f"v{rng.integers(pos)}"
+            elif u < 0.75 and self.consts:
+                r = f"c{rng.integers(len(self.consts))}"
+            else:
+                r = self.new_const(rng)
+            if r != exclude:
+                return r
+        return "x" if exclude != "x" else self.new_const(rng)
+
+    def shift(self, start: int, delta: int, frm: int = 0) -> None:
+        """Renumber vK (K >= start) by delta in instructions from ``frm`` on and the output."""
+        f = lambda r: f"v{int(r[1:]) + delta}" if r[0] == "v" and int(r[1:]) >= start else r
+        for ins in self.instrs[frm:]:
+            ins[1] = [f(a) for a in ins[1]]
+        self.out = f(self.out)
+
+    def build(self) -> Program:
+        p = Program(tuple(self.consts), tuple(Instr(o, tuple(a)) for o, a in self.instrs), self.out)
+        return p.fold_constants()
+
+
+def _register(name):
+    def deco(fn):
+        MUTATIONS.register(name, fn)
+        return fn
+    return deco
+
+
+@_register("insert")
+def insert(p: Program, rng: np.random.Generator, ctx: MutationContext):
+    d = _Draft(p)
+    sites = [(k, j) for k, ins in enumerate(d.instrs) for j in range(len(ins[1]))] + [(None, None)]
+    k, j = sites[rng.integers(len(sites))]
+    pos = len(d.instrs) if k is None else k
+    old = d.out if k is None else d.instrs[k][1][j]
+    op = OPS[ctx.ops[rng.integers(len(ctx.ops))]]
+    if op.name in _NEAR_IDENTITY and rng.random() < 0.5:
+        # near-identity: op(old, c) with c close to the op's identity, so the
+        # child starts next to its parent's (fitted) function
+        args = [old] + [d.new_const(rng, v + float(rng.normal(0, 1e-3))) for v in _NEAR_IDENTITY[op.name]]
+    else:
+        args = [d.random_ref(rng, pos) for _ in range(op.arity)]
+        args[rng.integers(op.arity)] = old
+    d.shift(pos, 1, frm=pos)
+    d.instrs.insert(pos, [op.name, args])
+    if k is None:
+        d.out = f"v{pos}"
+    else:
+        d.instrs[k + 1][1][j] = f"v{pos}"
+    return d.build()
+
+
+@_register("grow")
+def grow(p: Program, rng: np.random.Generator, ctx: MutationContext):
+    """Two ops at once on an edge: r becomes op1(r, op2(a, b)) (or op1(op2(a, b), r)),
+    a and b drawn from r, x, constants and earlier values.  Reaches shapes such
+    as r + c/r that need two inserts whose first alone helps nothing."""
+    d = _Draft(p)
+    sites = [(k, j) for k, ins in enumerate(d.instrs) for j in range(len(ins[1]))] + [(None, None)]
+    k, j = sites[rng.integers(len(sites))]
+    pos = len(d.instrs) if k is None else k
+    old = d.out if k is None else d.instrs[k][1][j]
+    binary = [o for o in ctx.ops if OPS[o].arity >= 2]
+    if not binary:
+        return None
+    op1, op2 = (OPS[binary[i]] for i in rng.integers(len(binary), size=2))
+    inner = [old if rng.random() < 0.4 else d.random_ref(rng, pos) for _ in range(op2.arity)]
+    outer = [d.random_ref(rng, pos) for _ in range(op1.arity)]
+    slot = int(rng.integers(op1.arity))
+    outer[slot] = old
+    outer[(slot + 1) % op1.arity] = f"v{pos}"
+    d.shift(pos, 2, frm=pos)
+    d.instrs[pos:pos] = [[op2.name, inner], [op1.name, outer]]
+    if k is None:
+        d.out = f"v{pos + 1}"
+    else:
+        d.instrs[k + 2][1][j] = f"v{pos + 1}"
+    return d.build()
+
+
+@_register("delete")
+def delete(p: Program, rng, ctx):
+    if not p.instrs:
+        return None
+    d = _Draft(p)
+    k = int(rng.integers(len(d.instrs)))
+    repl = d.instrs[k][1][rng.integers(len(d.instrs[k][1]))]
+    me = f"v{k}"
+    for ins in d.instrs[k + 1:]:
+        ins[1] = [repl if a == me else a for a in ins[1]]
+    if d.out == me:
+        d.out = repl
+    del d.instrs[k]
+    d.shift(k + 1, -1, frm=k)
+    return d.build()
+
+
+@_register("rewire")
+def rewire(p: Program, rng, ctx):
+    if not p.instrs:
+        return None
+    d = _Draft(p)
+    k = int(rng.integers(len(d.instrs)))
+    j = int(rng.integers(len(d.instrs[k][1])))
+    d.instrs[k][1][j] = d.random_ref(rng, k, exclude=d.instrs[k][1][j])
+    return d.build()
+
+
+@_register("change_op")
+def change_op(p: Program, rng, ctx):
+    if not p.instrs:
+        return None
+    d = _Draft(p)
+    k = int(rng.integers(len(d.instrs)))
+    choices = [o for o in ctx.ops if o != d.instrs[k][0]]
+    if not choices:
+        return None
+    op = OPS[choices[rng.integers(len(choices))]]
+    args = d.instrs[k][1]
+    if len(args) > op.arity:
+        keep = sorted(rng.choice(len(args), op.arity, replace=False))
+        args = [args[i] for i in keep]
+    while len(args) < op.arity:
+        args.append(d.random_ref(rng, k))
+    d.instrs[k] = [op.name, args]
+    return d.build()
+
+
+@_register("perturb_constant")
+def perturb_constant(p: Program, rng, ctx):
+    if not p.consts:
+        return None
+    d = _Draft(p)
+    i = int(rng.integers(len(d.consts)))
+    u = rng.random()
+    if u < 0.6:
+        d.consts[i] *= float(np.exp(rng.normal(0, 0.5)))
+    elif u < 0.8:
+        d.consts[i] = -d.consts[i]
+    else:
+        d.consts[i] = float(random_constants(rng, 1)[0])
+    return d.build()
+
+
+@_register("new_constant")
+def new_constant(p: Program, rng, ctx):
+    if not p.instrs:
+        return None
+    d = _Draft(p)
+    k = int(rng.integers(len(d.instrs)))
+    j = int(rng.integers(len(d.instrs[k][1])))
+    d.instrs[k][1][j] = d.new_const(rng)
+    return d.build()
+
+
+DEFAULT_WEIGHTS = {"insert": 3.0, "grow": 1.5, "delete": 1.5, "rewire": 2.0, "change_op": 1.5,
+                   "perturb_constant": 1.0, "new_constant": 1.0}
+
+
+def mutate(p: Program, rng: np.random.Generator, ctx: MutationContext, tries: int = 20) -> Program:
+    """Apply one registered mutation, chosen by weight; retry until the program changes."""
+    names = [n for n in MUTATIONS if ctx.weights.get(n, DEFAULT_WEIGHTS.get(n, 1.0)) > 0]
+    w = np.array([ctx.weights.get(n, DEFAULT_WEIGHTS.get(n, 1.0)) for n in names], dtype=float)
+    w /= w.sum()
+    for _ in range(tries):
+        name = names[rng.choice(len(names), p=w)]
+        child = MUTATIONS[name](p, rng, ctx)
+        if child is not None and child != p:
+            return child
+    return p
+
+
+def random_program(rng: np.random.Generator, ctx: MutationContext, n_inserts: int) -> Program:
+    """A random program grown from f(x) = x by ``n_inserts`` insertions."""
+    p = Program((), (), "x")
+    for _ in range(n_inserts):
+        p = insert(p, rng, ctx)
+    return p

@@ -1,0 +1,109 @@
+"""The run directory: every file is written atomically (temp file + rename),
+so a directory is consistent whenever a run stops.
+
+    spec.yaml        the spec as given
+    run.json         seed, versions, command, task, progress counters, status
+    front.json       the Pareto front (the stable interface; see README)
+    checkpoint.json  population, archive, seen hashes, RNG state (for --resume)
+    log.txt          the progress lines
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from evaluators.accuracy import METRICS, pointwise_error
+from primitives.formats import FORMATS
+from primitives.interpret import evaluate
+
+FRONT_VERSION = 1
+
+
+def atomic_write(path: Path, text: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_json(path: Path, obj) -> None:
+    atomic_write(path, json.dumps(obj, indent=1, default=_jsonable) + "\n")
+
+
+def _jsonable(o):
+    if isinstance(o, (np.floating, np.integer)):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON-serialisable: {type(o)}")
+
+
+def _num(v: float):
+    """JSON has no inf: write it as a string."""
+    return v if np.isfinite(v) else "inf"
+
+
+def versions() -> dict:
+    import importlib.metadata as md
+    out = {"python": sys.version.split()[0], "platform": platform.platform()}
+    for p in ("numsearch", "numpy", "mpmath", "scipy", "ray", "jax", "sympy"):
+        try:
+            out[p] = md.version(p)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def front_records(front, vdata) -> list[dict]:
+    """front.json entries: each program re-scored on the dense verify grid."""
+    task = vdata.task
+    fmt = FORMATS[task.format]
+    ulp_fmt = FORMATS["float64"] if fmt.is_real else fmt
+    ulp_w = METRICS["ulp"].weight(vdata.ref[0], ulp_fmt)
+    out = []
+    for k, ind in enumerate(front):
+        y = evaluate(ind.program, vdata.x, fmt)
+        err = float(np.max(pointwise_error(y, vdata.ref, vdata.w)))
+        ulp = float(np.max(pointwise_error(y, vdata.ref, ulp_w)))
+        out.append({"id": k, "cost": ind.cost, "ops": ind.ops, "error": _num(err), "metric": task.metric,
+                    "search_error": _num(ind.error), "max_ulp": _num(ulp), "ulp_format": ulp_fmt.name,
+                    "program": ind.program.text()})
+    return out
+
+
+def front_document(spec, front, vdata, stats: dict) -> dict:
+    t = spec.task
+    return {
+        "version": FRONT_VERSION,
+        "name": spec.name,
+        "target": t.target, "interval": [t.lo, t.hi], "format": t.format, "metric": t.metric,
+        "cost_model": t.cost_model, "cost_weights": dict(t.cost_weights),
+        "ops": list(spec.search.ops),
+        "verify_points": len(vdata.x),
+        "run": stats,
+        "front": front_records(front, vdata),
+    }
+
+
+def load_front(path: str | Path) -> dict:
+    """Read front.json from a run directory or a .front.json file."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "front.json"
+    with open(p) as f:
+        return json.load(f)

@@ -1,0 +1,219 @@
+"""The YAML run spec: parsed and validated into a frozen ``RunSpec``.
+
+Every problem is a ``SpecError`` whose message names the key path and the
+value (``search.max_ops: must be an integer >= 1, got 'a'``); unknown keys
+are errors.  No user text is executed: the target goes through the safe
+expression parser of ``evaluators.targets``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import yaml
+
+from evaluators.accuracy import METRICS
+from evaluators.cost import COST_MODELS
+from evaluators.targets import Target, TargetError
+from primitives.formats import FORMATS
+from primitives.ops import OPS
+
+from .engine import SearchConfig
+from .evaluate import Task
+from .fitting import FitConfig
+from .mutation import MUTATIONS
+from .selection import SELECTORS
+
+
+class SpecError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Budget:
+    seconds: float = 300.0        # wall-clock cap
+    evaluations: int | None = None
+    stop_when: tuple = ()        # ((max_cost, error), ...): stop once all are met
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    name: str
+    task: Task
+    search: SearchConfig
+    budget: Budget
+    batch: int = 8
+    workers: int = 2
+    seed: int = 0
+    source: str = ""             # the YAML text, copied into the run directory
+
+
+_SCHEMA = {
+    "name": None,
+    "description": None,
+    "target": {"function": None, "interval": None, "format": None, "metric": None},
+    "search": {"ops": None, "max_ops": None, "population": None, "init": None, "init_ops": None,
+               "selector": None, "hashing": None, "batch": None, "mutations": None, "dedup_retries": None},
+    "budget": {"seconds": None, "evaluations": None, "stop_when": None},
+    "cost": {"model": None, "weights": None},
+    "evaluation": {"fit_points": None, "score_points": None, "verify_points": None},
+    "fitting": {"starts": None, "lm_iters": None, "lawson_iters": None, "slp_iters": None, "perturb": None},
+    "workers": None,
+    "seed": None,
+}
+
+
+def _check_keys(d, schema, path=""):
+    if not isinstance(d, dict):
+        raise SpecError(f"{path or 'spec'}: must be a mapping, got {d!r}")
+    for k, v in d.items():
+        p = f"{path}.{k}" if path else str(k)
+        if k not in schema:
+            known = ", ".join(schema)
+            raise SpecError(f"{p}: unknown key (expected one of: {known})")
+        if isinstance(schema[k], dict) and v is not None:
+            _check_keys(v, schema[k], p)
+
+
+def _get(d, path, default=None):
+    cur = d
+    for part in path.split("."):
+        if not isinstance(cur, dict) or cur.get(part) is None:
+            return default
+        cur = cur[part]
+    return cur
+
+
+def _int(d, path, default, lo=None, allow_none=False):
+    v = _get(d, path, default)
+    if v is None and allow_none:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int) or (lo is not None and v < lo):
+        raise SpecError(f"{path}: must be an integer >= {lo}, got {v!r}")
+    return v
+
+
+def _num(d, path, default, positive=True, allow_none=False):
+    v = _get(d, path, default)
+    if v is None and allow_none:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or (positive and not v > 0):
+        raise SpecError(f"{path}: must be a {'positive ' if positive else ''}number, got {v!r}")
+    return float(v)
+
+
+def _choice(d, path, default, registry):
+    v = _get(d, path, default)
+    if v not in registry:
+        raise SpecError(f"{path}: unknown value {v!r} (expected one of: {', '.join(registry)})")
+    return v
+
+
+def parse_spec(text: str, where: str = "spec") -> RunSpec:
+    try:
+        d = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        line = getattr(getattr(e, "problem_mark", None), "line", None)
+        raise SpecError(f"{where}: not valid YAML" + (f" (line {line + 1})" if line is not None else "")) from None
+    if d is None:
+        d = {}
+    _check_keys(d, _SCHEMA)
+    try:
+        return _build(d, text)
+    except SpecError as e:
+        raise SpecError(f"{where}: {e}") from None
+
+
+def _build(d: dict, text: str) -> RunSpec:
+    fn = _get(d, "target.function")
+    if not isinstance(fn, str):
+        raise SpecError(f"target.function: required, a function name or an expression in x, got {fn!r}")
+    try:
+        Target(fn)
+    except TargetError as e:
+        raise SpecError(f"target.function: {e}") from None
+    iv = _get(d, "target.interval")
+    if (not isinstance(iv, list) or len(iv) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in iv)
+            or not iv[0] < iv[1]):
+        raise SpecError(f"target.interval: must be [lo, hi] with lo < hi, got {iv!r}")
+    fmt = _choice(d, "target.format", "real", FORMATS)
+    metric = _choice(d, "target.metric", "relative", METRICS)
+
+    ops = _get(d, "search.ops", ["add", "sub", "mul", "div"])
+    if not isinstance(ops, list) or not ops:
+        raise SpecError(f"search.ops: must be a non-empty list of ops, got {ops!r}")
+    for o in ops:
+        if o not in OPS:
+            raise SpecError(f"search.ops: unknown op {o!r} (expected some of: {', '.join(OPS)})")
+    mweights = _get(d, "search.mutations", {})
+    if not isinstance(mweights, dict):
+        raise SpecError(f"search.mutations: must map mutation names to weights, got {mweights!r}")
+    for k, v in mweights.items():
+        if k not in MUTATIONS:
+            raise SpecError(f"search.mutations.{k}: unknown mutation (expected some of: {', '.join(MUTATIONS)})")
+        _num({"w": v}, "w", None, positive=False)
+        if v < 0:
+            raise SpecError(f"search.mutations.{k}: weight must be >= 0, got {v!r}")
+    init = _get(d, "search.init", "empty")
+    if init not in ("empty", "random"):
+        raise SpecError(f"search.init: must be 'empty' or 'random', got {init!r}")
+    hashing = _get(d, "search.hashing", True)
+    if not isinstance(hashing, bool):
+        raise SpecError(f"search.hashing: must be true or false, got {hashing!r}")
+    search = SearchConfig(
+        ops=tuple(ops), max_ops=_int(d, "search.max_ops", 12, 1), population=_int(d, "search.population", 64, 2),
+        init=init, init_ops=_int(d, "search.init_ops", 3, 1), selector=_choice(d, "search.selector", "nsga2", SELECTORS),
+        hashing=hashing, dedup_retries=_int(d, "search.dedup_retries", 20, 1), mutation_weights=dict(mweights))
+
+    weights = _get(d, "cost.weights", {})
+    if not isinstance(weights, dict):
+        raise SpecError(f"cost.weights: must map op names to numbers, got {weights!r}")
+    for k, v in weights.items():
+        if k not in OPS:
+            raise SpecError(f"cost.weights.{k}: unknown op (expected some of: {', '.join(OPS)})")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+            raise SpecError(f"cost.weights.{k}: must be a number >= 0, got {v!r}")
+    fit = FitConfig(starts=_int(d, "fitting.starts", FitConfig.starts, 1),
+                    lm_iters=_int(d, "fitting.lm_iters", FitConfig.lm_iters, 0),
+                    lawson_iters=_int(d, "fitting.lawson_iters", FitConfig.lawson_iters, 0),
+                    slp_iters=_int(d, "fitting.slp_iters", FitConfig.slp_iters, 0),
+                    perturb=_num(d, "fitting.perturb", FitConfig.perturb))
+    task = Task(target=fn, lo=float(iv[0]), hi=float(iv[1]), format=fmt, metric=metric,
+                cost_model=_choice(d, "cost.model", "ops", COST_MODELS),
+                cost_weights=tuple(sorted((k, float(v)) for k, v in weights.items())),
+                fit_points=_int(d, "evaluation.fit_points", 256, 8),
+                score_points=_int(d, "evaluation.score_points", 1024, 8),
+                verify_points=_int(d, "evaluation.verify_points", 20000, 8), fit=fit)
+
+    stop = _get(d, "budget.stop_when", {})
+    if not isinstance(stop, dict):
+        raise SpecError(f"budget.stop_when: must map a cost to an error, e.g. {{5: 1.0e-5}}, got {stop!r}")
+    stop_when = []
+    for k, v in stop.items():
+        if isinstance(k, bool) or not isinstance(k, (int, float)):
+            raise SpecError(f"budget.stop_when.{k}: the key must be a cost (a number)")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+            raise SpecError(f"budget.stop_when.{k}: must be a positive error, got {v!r}")
+        stop_when.append((float(k), float(v)))
+    budget = Budget(seconds=_num(d, "budget.seconds", 300),
+                    evaluations=_int(d, "budget.evaluations", None, 1, allow_none=True),
+                    stop_when=tuple(sorted(stop_when)))
+    name = _get(d, "name", "run")
+    if not isinstance(name, str):
+        raise SpecError(f"name: must be a string, got {name!r}")
+    return RunSpec(name=name, task=task, search=search, budget=budget,
+                   batch=_int(d, "search.batch", 8, 1), workers=_int(d, "workers", 2, 0),
+                   seed=_int(d, "seed", 0, 0), source=text)
+
+
+def load_spec(path: str | Path) -> RunSpec:
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except OSError as e:
+        raise SpecError(f"{path}: cannot read ({e.strerror})") from None
+    return parse_spec(text, str(path))
+
+
+def override(spec: RunSpec, **kw) -> RunSpec:
+    return replace(spec, **{k: v for k, v in kw.items() if v is not None})

@@ -1,0 +1,44 @@
+import numpy as np
+
+from search.engine import Search, SearchConfig
+from search.fhash import FunctionalCache, functional_hash, probe_points
+from search.program import parse_program
+
+P = probe_points(0.0, 1.0)
+
+
+def h(text):
+    return functional_hash(parse_program(text), P)
+
+
+def test_same_function_same_hash():
+    twice = h("v0 = add(x, x)\nreturn v0")
+    assert twice == h("c0 = 2.0\nv0 = mul(c0, x)\nreturn v0")
+    assert twice == h("c0 = 2.0\nv0 = mul(x, c0)\nreturn v0")
+    # reordered commutative args, reassociation, dead code
+    a = h("c0 = 0.3\nc1 = 1.7\nv0 = add(x, c0)\nv1 = add(v0, c1)\nv2 = mul(v1, x)\nreturn v2")
+    b = h("c0 = 1.7\nc1 = 0.3\nv0 = add(c0, c1)\nv1 = add(x, v0)\nv2 = mul(x, v1)\nv3 = div(v2, x)\nreturn v2")
+    assert a == b
+
+
+def test_different_functions_different_hash():
+    texts = ["return x", "v0 = mul(x, x)\nreturn v0", "v0 = add(x, x)\nreturn v0",
+             "c0 = 2.0000001\nv0 = mul(c0, x)\nreturn v0", "v0 = div(x, x)\nreturn v0", "c0 = 1.0\nreturn c0"]
+    hs = [h(t) for t in texts]
+    assert len(set(hs)) == len(hs) - 1  # x/x and the constant 1 are the same function
+    assert hs[4] == hs[5]
+
+
+def test_cache_counts():
+    c = FunctionalCache()
+    c.put("a", 1)
+    assert c.get("a") == 1 and c.get("b") is None
+    assert c.hits == 1 and c.misses == 1 and c.hit_rate == 0.5
+
+
+def test_search_does_not_breed_known_functions():
+    s = Search(SearchConfig(population=8), P, "float64", np.random.default_rng(0))
+    kids = s.ask(40)
+    hashes = [functional_hash(k, P) for k in kids]
+    assert len(set(hashes)) == len(hashes)
+    assert s.duplicates > 0  # from f(x) = x many mutations give known functions (e.g. x*1, x+0 shapes)

@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+
+from primitives.interpret import evaluate_float
+from search.mutation import MUTATIONS, MutationContext, mutate, random_program
+from search.program import EMPTY, parse_program
+
+CTX = MutationContext(ops=("add", "sub", "mul", "div", "fma", "neg"))
+
+
+@pytest.mark.parametrize("name", list(MUTATIONS))
+def test_mutation_keeps_programs_valid(name):
+    rng = np.random.default_rng(7)
+    x = np.linspace(0, 1, 9)
+    applied = 0
+    for trial in range(300):
+        p = random_program(rng, CTX, int(rng.integers(0, 6)))
+        child = MUTATIONS[name](p, rng, CTX)
+        if child is None:
+            continue
+        applied += 1
+        # valid: re-parses from text to the same program, no dead code, no constant-only work
+        assert parse_program(child.text()) == child
+        assert child.simplify() == child
+        assert all(child.depends_on_x)
+        evaluate_float(child, x, "float64")
+    assert applied > 100
+
+
+def test_insert_and_grow_add_ops_delete_removes():
+    rng = np.random.default_rng(8)
+    p = parse_program("c0 = 2.0\nv0 = mul(x, c0)\nv1 = add(v0, x)\nreturn v1")
+    assert MUTATIONS["delete"](p, rng, CTX).ops < p.ops
+    grew = [MUTATIONS["insert"](p, rng, CTX).ops for _ in range(50)]
+    assert max(grew) == p.ops + 1
+    grown = [MUTATIONS["grow"](p, rng, CTX).ops for _ in range(50)]
+    assert max(grown) == p.ops + 2
+
+
+def test_near_identity_insert_keeps_function_close():
+    rng = np.random.default_rng(9)
+    p = parse_program("c0 = 2.0\nv0 = mul(x, c0)\nreturn v0")
+    x = np.linspace(0, 1, 9)
+    close = 0
+    for _ in range(200):
+        c = MUTATIONS["insert"](p, rng, CTX)
+        if np.allclose(evaluate_float(c, x, "float64"), 2 * x, atol=1e-2):
+            close += 1
+    assert close > 40
+
+
+def test_mutate_changes_program_and_respects_ops():
+    rng = np.random.default_rng(10)
+    ctx = MutationContext(ops=("mul",))
+    p = EMPTY
+    for _ in range(30):
+        q = mutate(p, rng, ctx)
+        assert q != p
+        assert all(i.op == "mul" for i in q.instrs)
+        p = q

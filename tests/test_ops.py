@@ -1,0 +1,62 @@
+import ctypes
+import ctypes.util
+
+import mpmath
+import numpy as np
+import pytest
+
+from primitives import doubledouble as ddm
+from primitives.formats import FORMATS
+from primitives.ops import OPS
+
+
+def _args(rng, arity, n, fmt):
+    a = [fmt.round(rng.standard_normal(n) * np.exp2(rng.integers(-4, 4, n))) for _ in range(arity)]
+    return a
+
+
+@pytest.mark.parametrize("op", list(OPS))
+def test_double_double_matches_mpmath(op):
+    o = OPS[op]
+    rng = np.random.default_rng(3)
+    args = [(rng.standard_normal(200), rng.standard_normal(200) * 1e-17) for _ in range(o.arity)]
+    hi, lo = o.dd(*args)
+    with mpmath.workdps(60):
+        for i in range(200):
+            exact = o.mp(*(mpmath.mpf(a[0][i]) + mpmath.mpf(a[1][i]) for a in args))
+            got = mpmath.mpf(hi[i]) + mpmath.mpf(lo[i])
+            assert abs(got - exact) <= 1e-30 * abs(exact) + 1e-300
+
+
+@pytest.mark.parametrize("fmt", [n for n in FORMATS if n != "real"])
+@pytest.mark.parametrize("op", list(OPS))
+def test_rounded_op_is_correctly_rounded(op, fmt):
+    """Each op in each format = the exact result rounded once (mpmath at p bits)."""
+    o, f = OPS[op], FORMATS[fmt]
+    rng = np.random.default_rng(4)
+    args = _args(rng, o.arity, 300, f)
+    if op == "fma":  # include heavy cancellation
+        args[2][:100] = f.round(-(args[0][:100] * args[1][:100]) * (1 + 2.0 ** -(f.precision + 3)))
+    got = o.rounded(args, f)
+    for i in range(300):
+        with mpmath.workprec(300):
+            exact = o.mp(*(mpmath.mpf(a[i]) for a in args))
+        with mpmath.workprec(f.precision):
+            v = float(+exact)  # one rounding to p bits, ties to even
+        if v == 0 or abs(v) < 2.0 ** f.emin or abs(v) > f.max_finite:
+            continue  # subnormal / overflow ranges are covered in test_formats
+        assert got[i] == v, (op, fmt, [a[i] for a in args])
+
+
+def test_fma_float64_matches_libm():
+    libm = ctypes.CDLL(ctypes.util.find_library("m"))
+    libm.fma.restype = ctypes.c_double
+    libm.fma.argtypes = [ctypes.c_double] * 3
+    rng = np.random.default_rng(5)
+    n = 20000
+    a = rng.standard_normal(n) * np.exp2(rng.integers(-30, 30, n))
+    b = rng.standard_normal(n)
+    c = -a * b * (1 + rng.standard_normal(n) * np.exp2(-rng.integers(0, 60, n)))
+    got = ddm.fma_float64(a, b, c)
+    ref = np.array([libm.fma(*t) for t in zip(a.tolist(), b.tolist(), c.tolist())])
+    assert np.array_equal(got, ref)

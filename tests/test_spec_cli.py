@@ -1,0 +1,75 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from search.cli import main
+from search.spec import SpecError, parse_spec
+
+GOOD = """
+name: t
+target: {function: exp2, interval: [0, 1]}
+search: {ops: [add, mul], max_ops: 4}
+budget: {seconds: 5}
+"""
+
+
+def test_good_spec_defaults():
+    s = parse_spec(GOOD)
+    assert s.task.format == "real" and s.task.metric == "relative"
+    assert s.search.ops == ("add", "mul") and s.search.max_ops == 4
+    assert s.budget.seconds == 5.0 and s.workers == 2
+
+
+@pytest.mark.parametrize("text,msg", [
+    ("target: {function: exp2, interval: [0, 1]}\nsearch: {max_op: 3}", "search.max_op: unknown key"),
+    ("target: {function: exp2, interval: [0, 1]}\nsearch: {max_ops: a}", "search.max_ops: must be an integer"),
+    ("target: {function: exp2, interval: [1, 0]}", "target.interval: must be"),
+    ("target: {function: 'os.system(1)', interval: [0, 1]}", "target.function:"),
+    ("target: {function: '__import__(\"os\")', interval: [0, 1]}", "target.function: unknown function"),
+    ("target: {function: exp2, interval: [0, 1], format: float12}", "target.format: unknown value 'float12'"),
+    ("target: {function: exp2, interval: [0, 1]}\nsearch: {ops: [add, pow]}", "search.ops: unknown op 'pow'"),
+    ("target: {function: exp2, interval: [0, 1]}\ncost: {weights: {div: -1}}", "cost.weights.div"),
+    ("target: {function: exp2, interval: [0, 1]}\nbudget: {stop_when: {5: 0}}", "budget.stop_when.5"),
+    ("target: [1, 2", "not valid YAML"),
+    ("target: {interval: [0, 1]}", "target.function: required"),
+])
+def test_bad_specs_name_the_key(text, msg):
+    with pytest.raises(SpecError, match=msg.replace("(", r"\(").replace(")", r"\)")):
+        parse_spec(text)
+
+
+def test_expression_targets_are_parsed_safely():
+    s = parse_spec("target: {function: '1/(1+exp(-x))', interval: [-4, 4]}")
+    from evaluators.targets import Target
+    import mpmath
+    assert abs(Target(s.task.target).mp(0.5) - 1 / (1 + mpmath.exp(-0.5))) < 1e-14
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "search.cli", *args], capture_output=True, text=True,
+                          cwd=cwd or Path(__file__).resolve().parents[1], timeout=120)
+
+
+def test_cli_bad_spec_one_line_exit_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("target: {function: exp2, interval: [0, 1]}\nsearch: {max_ops: -3}\n")
+    r = run_cli("run", str(bad), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "search.max_ops" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_missing_paths_exit_2(tmp_path):
+    r = run_cli("run", str(tmp_path / "nope.yaml"))
+    assert r.returncode == 2 and "cannot read" in r.stderr
+    r = run_cli("pareto", str(tmp_path / "nope"))
+    assert r.returncode == 2 and "no such run directory" in r.stderr
+
+
+def test_help_lists_verbs(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "run" in out and "pareto" in out
