@@ -111,13 +111,17 @@ class Problem:
         coefficients below 1e-30 of the largest (a lower true degree) are dropped."""
         g = self.grid
         num_t, den_t = _trim(num_t), _trim(den_t)
+        if len(den_t) == 1:  # a constant denominator: a polynomial
+            with mpmath.workdps(rz.DPS):
+                num_t, den_t = [c / den_t[0] for c in num_t], []
         r = rz.Rational(tuple(num_t), tuple(den_t))
         if den_t and np.any(g.poly(den_t, g.t)[0] <= 0):
             return None
         err = g.max_error(r)
         if not np.isfinite(err):
             return None
-        return Fit(tuple(rz.t_to_x(g, num_t)), tuple(rz.t_to_x(g, den_t)) if den_t else None, err)
+        den_x = tuple(rz.t_to_x(g, den_t)) if den_t else None
+        return Fit(tuple(rz.t_to_x(g, num_t)), den_x, err)
 
     def u_to_t(self, coeffs) -> list:
         with mpmath.workdps(rz.DPS):
@@ -216,18 +220,26 @@ def _horner(coeffs: list[float], consts: list, instrs: list, monic: bool = False
     return acc
 
 
+def _strip(coeffs) -> list:
+    c = list(coeffs)
+    while len(c) > 1 and c[-1] == 0:
+        c.pop()
+    return c
+
+
 def fit_program(fit: Fit, fmt: Format) -> Program:
     """The Horner Program of a Fit, coefficients rounded to ``fmt`` (float64 for real)."""
     rnd = (lambda v: float(fmt.round(np.float64(float(v))))) if not fmt.is_real else float
     consts: list = []
     instrs: list = []
-    if fit.den is None:
-        out = _horner([rnd(c) for c in fit.num], consts, instrs)
-        return Program(tuple(consts), tuple(instrs), out)
+    dn = _strip(fit.den or [1])
     with mpmath.workdps(rz.DPS):
-        lead = fit.den[-1]
-        num = [rnd(c / lead) for c in fit.num]
-        den = [rnd(c / lead) for c in fit.den[:-1]]
+        lead = dn[-1]
+        num = [rnd(c / lead) for c in _strip(fit.num)]
+        den = [rnd(c / lead) for c in dn[:-1]]
+    if not den:  # a polynomial
+        out = _horner(num, consts, instrs)
+        return Program(tuple(consts), tuple(instrs), out)
     p = _horner(num, consts, instrs) if len(num) > 1 else None
     if p is None:
         consts.append(num[0])

@@ -30,6 +30,7 @@ from .reference import reference
 
 GRID_POINTS = 3000
 DPS = 40
+INNER = 40
 
 
 def mp_to_dd(v) -> tuple[float, float]:
@@ -172,8 +173,11 @@ def remez(grid: FitGrid, m: int, n: int = 0, tol: float = 1e-7, maxiter: int = 4
         best = None
         for _ in range(maxiter):
             E = None
-            for _inner in range(40 if n else 1):
-                r, E_new = _solve(grid, idx, m, n, qv)
+            for _inner in range(INNER if n else 1):
+                try:
+                    r, E_new = _solve(grid, idx, m, n, qv)
+                except ZeroDivisionError:
+                    return best
                 if n:
                     qv = [mpmath.polyval(list(reversed(r.den)), grid.mp_t(j)) for j in idx]
                 done = E is not None and abs(E_new - E) <= 1e-12 * abs(E_new)

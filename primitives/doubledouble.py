@@ -8,6 +8,9 @@ double-double add / mul / div with renormalisation.
 """
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import numpy as np
 
 DD = tuple  # (hi, lo)
@@ -110,9 +113,25 @@ def _round_to_odd(v, sticky):
     return v
 
 
+_FMA_OVERFLOW = Fraction(2**1024 - 2**970)  # max float64 + half an ulp: rounds to inf
+
+
+def _fma_exact(a: float, b: float, c: float) -> float:
+    """Correctly rounded a*b + c for finite floats, in exact rational arithmetic."""
+    s = Fraction(a) * Fraction(b) + Fraction(c)
+    if s == 0:  # exact zero: IEEE sign rules (+0 unless both terms are -0)
+        return (a * b) + c if (a == 0 or b == 0) else 0.0
+    if abs(s) >= _FMA_OVERFLOW:
+        return math.inf if s > 0 else -math.inf
+    return float(s)  # int / int division is correctly rounded (subnormals too)
+
+
 def fma_float64(a, b, c):
-    """Correctly rounded float64 a*b + c (as C's fma), vectorized."""
-    a, b, c = (np.asarray(v, dtype=np.float64) for v in (a, b, c))
+    """Correctly rounded float64 a*b + c (as C's fma), vectorized.
+
+    Error-free transformations where they are exact; the rare elements near
+    overflow or underflow (and exact zeros) are redone in rational arithmetic."""
+    a, b, c = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, c)))
     with np.errstate(over="ignore", invalid="ignore"):
         p, pe = two_prod(a, b)
         s, t = two_sum(p, c)
@@ -120,10 +139,19 @@ def fma_float64(a, b, c):
         h, l = two_sum(s, u)
         l2, w2 = two_sum(l, w)
         r = h + _round_to_odd(l2, w2)
-        # infinities / NaNs: fall back to the naive expression (same specials as fma)
-        bad = ~np.isfinite(r) | ~np.isfinite(p)
-        if bad.any():
-            r = np.where(bad, a * b + c, r)
+        fin = np.isfinite(a) & np.isfinite(b) & np.isfinite(c)
+        # infinities / NaNs: the naive expression has fma's specials, except
+        # that finite a*b may overflow where c is infinite (the answer is c)
+        r = np.where(fin, r, np.where(np.isinf(c) & np.isfinite(a) & np.isfinite(b), c, a * b + c))
+        big, ab = 2.0 ** 995, np.abs(a * b)
+        hard = fin & ((np.abs(a) >= big) | (np.abs(b) >= big) | (ab >= 2.0 ** 1020)
+                      | (np.abs(c) >= 2.0 ** 1020) | ((ab < 2.0 ** -960) & (a != 0) & (b != 0))
+                      | (np.abs(r) < 2.0 ** -1022))
+    if hard.any():
+        r = np.array(r, dtype=np.float64)
+        idx = np.flatnonzero(hard)
+        r.flat[idx] = [_fma_exact(float(x), float(y), float(z))
+                       for x, y, z in zip(a.flat[idx], b.flat[idx], c.flat[idx])]
     return r
 
 
