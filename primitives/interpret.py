@@ -42,7 +42,7 @@ def evaluate(prog, x, fmt="real", consts=None):
         for ins in prog.instrs:
             op = OPS[ins.op]
             args = [get(a) for a in ins.args]
-            vals.append(op.dd(*args) if fmt.is_real else op.rounded(args, fmt))
+            vals.append(op.real(*args) if fmt.is_real else op.rounded(args, fmt))
     return get(prog.out)
 
 

@@ -2,8 +2,8 @@
 lines, periodic checkpoints and the final front.json.
 
 Backends: ``SerialBackend`` (in process, no Ray) and ``ray_driver.RayBackend``.
-Both take batches of programs with ``submit`` and hand back one finished
-batch's results with ``next_done``.
+Both take batches of programs with ``submit(programs, tag, bests)`` and hand back
+one finished batch as ``(tag, results)`` with ``next_done``.
 """
 from __future__ import annotations
 
@@ -28,11 +28,12 @@ class SerialBackend:
         self.evaluator = Evaluator(task, seed + 1)
         self.queue: list = []
 
-    def submit(self, programs) -> None:
-        self.queue.append(programs)
+    def submit(self, programs, tag=None, bests=None) -> None:
+        self.queue.append((programs, tag, bests))
 
     def next_done(self):
-        return self.evaluator.evaluate(self.queue.pop(0))
+        programs, tag, bests = self.queue.pop(0)
+        return tag, self.evaluator.evaluate(programs, bests)
 
     def pending(self) -> int:
         return len(self.queue)
@@ -66,12 +67,14 @@ def _stop_met(search: Search, stop_when) -> bool:
 
 
 def run_search(spec, backend, out: Path | None = None, echo=print, progress_every: float = 5.0,
-               checkpoint_every: float = 30.0, resume: bool = False, command: str = ""):
+               checkpoint_every: float = 30.0, resume: bool = False, command: str = "",
+               search_cls=Search, observer=None):
     """Run ``spec`` to its budget; write the run directory ``out`` if given.
+    ``observer(elapsed_seconds, search)`` is called after every finished batch.
     Returns (RunStats, Search)."""
     task = spec.task
     data = TaskData(task)
-    search = Search(spec.search, data.probes, task.hash_format, np.random.default_rng(spec.seed))
+    search = search_cls(spec.search, data.probes, task.hash_format, np.random.default_rng(spec.seed))
     prior_seconds = 0.0
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -116,12 +119,15 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
     b = spec.budget
     try:
         while backend.pending() < backend.slots:
-            kids = search.ask(spec.batch)
+            kids, tag = search.ask(spec.batch)
             if not kids:
                 break
-            backend.submit(kids)
+            backend.submit(kids, tag, search.bests())
         while backend.pending():
-            search.tell(backend.next_done())
+            tag, results = backend.next_done()
+            search.tell(results, tag)
+            if observer is not None:
+                observer(elapsed(), search)
             if elapsed() >= b.seconds:
                 status = "finished: time budget"
             elif b.evaluations is not None and search.evaluated >= b.evaluations:
@@ -130,9 +136,9 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
                 status = "finished: stop_when reached"
             if status != "running":
                 break
-            kids = search.ask(spec.batch)
+            kids, tag = search.ask(spec.batch)
             if kids:
-                backend.submit(kids)
+                backend.submit(kids, tag, search.bests())
             now = time.monotonic()
             if now - last_p >= progress_every:
                 last_p = now

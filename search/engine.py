@@ -1,6 +1,11 @@
 """The evolutionary search as ask/tell: pure Python, no Ray, seeded RNG.
 
-``ask(n)`` breeds n children: parents by tournament, one mutation each, and
+The population is split into ``islands`` that evolve apart (each its own
+NSGA-II population) and pass their front to the next island every
+``migrate_every`` evaluations, which keeps several families of programs
+alive.  ``ask(n)`` breeds n children on one island (round robin) and returns
+them with the island's tag, which ``tell`` takes back: parents by tournament,
+one mutation each, and
 (with hashing on) children whose function was already evaluated or is being
 evaluated are not bred: the mutation is retried instead, and each such
 duplicate counts as an evaluation the functional hash saved.  ``tell``
@@ -34,7 +39,9 @@ class Individual:
 class SearchConfig:
     ops: tuple[str, ...] = ("add", "sub", "mul", "div")
     max_ops: int = 12
-    population: int = 64
+    population: int = 64              # in all, over the islands
+    islands: int = 4
+    migrate_every: int = 400          # evaluations between migrations
     init: str = "empty"               # "empty" (f(x) = x) or "random"
     init_ops: int = 3                 # inserts per random initial program
     selector: str = "nsga2"
@@ -50,13 +57,19 @@ class Search:
         self.probes = probes
         self.hash_format = hash_format
         self.ctx = MutationContext(tuple(cfg.ops), dict(cfg.mutation_weights))
-        self.population: list[Individual] = []
+        self.islands: list[list[Individual]] = [[] for _ in range(max(cfg.islands, 1))]
         self.archive = ParetoArchive()
         self.seen: set[str] = set()
         self.evaluated = 0
         self.duplicates = 0           # children not bred because their function was known
         self.births = 0
         self._started = False
+        self._next = 0
+        self._last_migration = 0
+
+    @property
+    def population(self) -> list[Individual]:
+        return [i for isl in self.islands for i in isl]
 
     def _hash(self, p: Program) -> str:
         return functional_hash(p, self.probes, self.hash_format)
@@ -66,10 +79,14 @@ class Search:
             return random_program(self.rng, self.ctx, int(self.rng.integers(1, self.cfg.init_ops + 1)))
         return EMPTY
 
-    def ask(self, n: int) -> list[Program]:
-        """n children (fewer only if the dedup retries run out)."""
+    def ask(self, n: int) -> tuple[list[Program], int]:
+        """(children, island): n children of one island (fewer only if the
+        dedup retries run out)."""
+        isl = self._next
+        self._next = (self._next + 1) % len(self.islands)
+        pop = self.islands[isl]
         out: list[Program] = []
-        parents = tournament(self.population, n, self.rng) if self.population else [None] * n
+        parents = tournament(pop, n, self.rng) if pop else [None] * n
         for parent in parents:
             for _ in range(self.cfg.dedup_retries):
                 base = parent.program if parent is not None else self._fresh()
@@ -87,9 +104,9 @@ class Search:
                     self.seen.add(h)
                 out.append(child)
                 break
-        return out
+        return out, isl
 
-    def tell(self, results) -> None:
+    def tell(self, results, island: int = 0) -> None:
         new = []
         for r in results:
             self.births += 1
@@ -99,18 +116,38 @@ class Search:
             if self.cfg.hashing:
                 self.seen.add(r.hash)
         self.evaluated += len(results)
-        # one individual per function: keep the lower error, then the cheaper
+        self.islands[island] = self._survive(self.islands[island] + new)
+        if len(self.islands) > 1 and self.evaluated - self._last_migration >= self.cfg.migrate_every:
+            self._last_migration = self.evaluated
+            fronts = [self._front(isl) for isl in self.islands]
+            for k in range(len(self.islands)):
+                self.islands[k] = self._survive(self.islands[k] + fronts[k - 1])
+
+    def _survive(self, inds: list[Individual]) -> list[Individual]:
+        """One individual per function (the lower error, then the cheaper), then the selector."""
         best: dict[str, Individual] = {}
-        for ind in self.population + new:
+        for ind in inds:
             cur = best.get(ind.hash)
             if cur is None or (ind.error, ind.cost) < (cur.error, cur.cost):
                 best[ind.hash] = ind
-        self.population = SELECTORS[self.cfg.selector](list(best.values()), self.cfg.population, self.rng)
+        size = max(self.cfg.population // len(self.islands), 2)
+        return SELECTORS[self.cfg.selector](list(best.values()), size, self.rng)
+
+    @staticmethod
+    def _front(inds: list[Individual]) -> list[Individual]:
+        a = ParetoArchive()
+        for i in inds:
+            a.add(i)
+        return a.front()
 
     @property
     def saved_fraction(self) -> float:
         n = self.duplicates + self.evaluated
         return self.duplicates / n if n else 0.0
+
+    def bests(self) -> dict:
+        """Best error known at each cost (sent with batches to screen the polish)."""
+        return {c: i.error for c, i in self.archive.best.items()}
 
     def best_by_cost(self) -> list[tuple[float, float]]:
         return [(i.cost, i.error) for i in self.archive.front()]
@@ -120,19 +157,20 @@ class Search:
         """A JSON-able snapshot: enough to resume the search (see ``restore``)."""
         ind = lambda i: {"program": i.program.text(), "error": i.error if i.error < float("inf") else "inf",
                          "cost": i.cost, "ops": i.ops, "hash": i.hash, "birth": i.birth}
-        return {"population": [ind(i) for i in self.population],
+        return {"islands": [[ind(i) for i in isl] for isl in self.islands],
                 "archive": [ind(i) for i in self.archive.best.values()],
                 "seen": sorted(self.seen), "evaluated": self.evaluated, "duplicates": self.duplicates,
-                "births": self.births, "started": self._started, "rng": self.rng.bit_generator.state}
+                "births": self.births, "started": self._started, "next": self._next,
+                "last_migration": self._last_migration, "rng": self.rng.bit_generator.state}
 
     def restore(self, st: dict) -> None:
         def ind(d):
             return Individual(Program.parse(d["program"]), float(d["error"]), d["cost"], d["ops"], d["hash"], d["birth"])
-        self.population = [ind(d) for d in st["population"]]
+        self.islands = [[ind(d) for d in isl] for isl in st["islands"]]
         self.archive = ParetoArchive()
         for d in st["archive"]:
             self.archive.add(ind(d))
         self.seen = set(st["seen"])
         self.evaluated, self.duplicates, self.births = st["evaluated"], st["duplicates"], st["births"]
-        self._started = st["started"]
+        self._started, self._next, self._last_migration = st["started"], st["next"], st["last_migration"]
         self.rng.bit_generator.state = st["rng"]

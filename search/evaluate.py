@@ -21,7 +21,10 @@ from primitives.formats import FORMATS
 from primitives.interpret import evaluate
 
 from .fhash import functional_hash, probe_points
-from .fitting import FitConfig, fit_constants
+from .fitting import FitConfig, fit_constants, polish
+
+
+POLISH_FACTOR = 4.0
 
 
 @dataclass(frozen=True)
@@ -92,18 +95,25 @@ class Evaluator:
         self.weights = dict(task.cost_weights)
         self.cost_fn = COST_MODELS[task.cost_model]
 
-    def evaluate_one(self, prog) -> Result:
+    def evaluate_one(self, prog, bests: dict | None = None) -> Result:
+        """Fit and score one program.  The SLP minimax polish (the costly part)
+        is given only to programs whose least-squares/Lawson fit comes within
+        ``POLISH_FACTOR`` of the best error known at their cost (``bests``);
+        with no ``bests`` every program is polished."""
         d, fmt = self.data, self.task.fmt
+        cost = self.cost_fn(prog, self.weights)
         if prog.consts:
             fx = (d.x_fit, d.ref_fit[0], d.w_fit)
-            c, _ = fit_constants(prog, fx, d.ref_fit, self.rng, self.task.fit)
+            c, e = fit_constants(prog, fx, d.ref_fit, self.rng, self.task.fit, polish=False)
+            best = None if bests is None else bests.get(cost)
+            if best is None or e <= POLISH_FACTOR * best:
+                c, _ = polish(prog.with_consts(c), fx, d.ref_fit, self.task.fit)
             prog = prog.with_consts(fmt.round(np.asarray(c)) if not fmt.is_real else c)
         err = d.error(prog)
-        return Result(prog, err, self.cost_fn(prog, self.weights), prog.ops,
-                      functional_hash(prog, d.probes, self.task.hash_format))
+        return Result(prog, err, cost, prog.ops, functional_hash(prog, d.probes, self.task.hash_format))
 
-    def evaluate(self, programs) -> list[Result]:
-        return [self.evaluate_one(p) for p in programs]
+    def evaluate(self, programs, bests: dict | None = None) -> list[Result]:
+        return [self.evaluate_one(p, bests) for p in programs]
 
 
 def with_fit(task: Task, **kw) -> Task:

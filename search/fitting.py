@@ -36,9 +36,17 @@ class FitConfig:
 
 
 def _resid_fast(prog, consts, fx):
+    """Float64 residual and Jacobian.  Up to two points where they are not
+    finite (removable singularities such as c/x at x = 0, whose value IEEE
+    arithmetic gets right) are left out of the step; more make the fit fail."""
     x, f, w = fx
     v, J = value_and_jacobian(prog, x, consts)
-    return (v - f) * w, J * w[:, None]
+    r, J = (v - f) * w, J * w[:, None]
+    bad = ~np.isfinite(r) | ~np.isfinite(J).all(axis=1)
+    if bad.any() and bad.sum() <= 2:
+        r = np.where(bad, 0.0, r)
+        J = np.where(bad[:, None], 0.0, J)
+    return r, J
 
 
 def _resid_precise(prog, consts, fx, ref):
@@ -206,3 +214,11 @@ def fit_constants(prog, fx, ref, rng: np.random.Generator, cfg: FitConfig = FitC
     if polish and np.isfinite(best_e):
         best_c, best_e = _slp(prog, best_c, fx, ref, cfg.slp_iters)
     return best_c, best_e
+
+
+def polish(prog, fx, ref, cfg: FitConfig = FitConfig()):
+    """Stage 2 alone (SLP minimax) from the program's own constants."""
+    c0 = np.asarray(prog.consts, dtype=np.float64)
+    if len(c0) == 0:
+        return c0, _maxabs(_resid_precise(prog, c0, fx, ref))
+    return _slp(prog, c0, fx, ref, cfg.slp_iters)

@@ -19,8 +19,8 @@ class EvaluatorActor:
     def __init__(self, task: Task, seed: int):
         self.evaluator = Evaluator(task, seed)
 
-    def evaluate(self, programs):
-        return self.evaluator.evaluate(programs)
+    def evaluate(self, programs, bests=None):
+        return self.evaluator.evaluate(programs, bests)
 
 
 class RayBackend:
@@ -47,18 +47,18 @@ class RayBackend:
         self.inflight: dict = {}
         self.slots = self.per_worker * len(self.actors)
 
-    def submit(self, programs) -> None:
+    def submit(self, programs, tag=None, bests=None) -> None:
         actor = min(self.actors, key=self.load.__getitem__)
-        ref = actor.evaluate.remote(programs)
-        self.inflight[ref] = actor
+        ref = actor.evaluate.remote(programs, bests)
+        self.inflight[ref] = (actor, tag)
         self.load[actor] += 1
 
     def next_done(self):
         ready, _ = self._ray.wait(list(self.inflight), num_returns=1)
         ref = ready[0]
-        actor = self.inflight.pop(ref)
+        actor, tag = self.inflight.pop(ref)
         self.load[actor] -= 1
-        return self._ray.get(ref)
+        return tag, self._ray.get(ref)
 
     def pending(self) -> int:
         return len(self.inflight)

@@ -38,7 +38,7 @@ def test_cache_counts():
 
 def test_search_does_not_breed_known_functions():
     s = Search(SearchConfig(population=8), P, "float64", np.random.default_rng(0))
-    kids = s.ask(40)
+    kids, _ = s.ask(40)
     hashes = [functional_hash(k, P) for k in kids]
     assert len(set(hashes)) == len(hashes)
     assert s.duplicates > 0  # from f(x) = x many mutations give known functions (e.g. x*1, x+0 shapes)

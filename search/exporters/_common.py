@@ -1,0 +1,80 @@
+"""Shared pieces of the exporters: the format a program is exported in, its
+constants as the format rounds them, the live instructions, comments.
+
+Semantics every code exporter reproduces bit for bit: constants are first
+rounded to the format, the input is a value of the format and every
+instruction rounds once (to nearest, ties to even).  ``real`` is exported
+with float64 semantics.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from primitives.formats import FORMATS, Format
+from primitives.ops import OPS
+
+
+def semantics(fmt_name: str) -> Format:
+    """The format whose rounding the exported code has (``real`` -> float64)."""
+    FORMATS[fmt_name]  # unknown names raise a KeyError listing the known ones
+    return FORMATS["float64" if fmt_name == "real" else fmt_name]
+
+
+def rounded_consts(program, fmt: Format) -> list[float]:
+    """The program's constants rounded to ``fmt`` (what the interpreter uses)."""
+    if not program.consts:
+        return []
+    return [float(c) for c in fmt.round(np.asarray(program.consts, dtype=np.float64))]
+
+
+def live(program) -> list[int]:
+    """Indices of the instructions the output depends on, in order."""
+    need: set[int] = set()
+    stack = [program.out]
+    while stack:
+        r = stack.pop()
+        if r[0] == "v" and int(r[1:]) not in need:
+            need.add(int(r[1:]))
+            stack.extend(program.instrs[int(r[1:])].args)
+    return sorted(need)
+
+
+def live_consts(program) -> list[int]:
+    used = {a for k in live(program) for a in program.instrs[k].args}
+    used.add(program.out)
+    return [i for i in range(len(program.consts)) if f"c{i}" in used]
+
+
+def render(program, lang: str, ref) -> list[tuple[int, str]]:
+    """(k, expression) for each live instruction: the op's template for
+    ``lang`` with each argument reference mapped through ``ref``."""
+    out = []
+    for k in live(program):
+        ins = program.instrs[k]
+        out.append((k, OPS[ins.op].form(lang).format(*(ref(a) for a in ins.args))))
+    return out
+
+
+def uses_x(program) -> bool:
+    return program.out == "x" or any("x" in program.instrs[k].args for k in live(program))
+
+
+def decimal(v: float) -> str:
+    """17 significant digits (enough to identify a float64)."""
+    if math.isnan(v) or math.isinf(v):
+        return repr(v)
+    return f"{v:.17g}"
+
+
+def comment(text: str, prefix: str) -> str:
+    """``text`` as line comments (empty string if no text)."""
+    if not text.strip():
+        return ""
+    return "\n".join((prefix + " " + line).rstrip() for line in text.strip("\n").splitlines()) + "\n"
+
+
+def helpers_used(code: str, names) -> list[str]:
+    return [n for n in names if re.search(r"\b" + re.escape(n) + r"\(", code)]

@@ -1,0 +1,114 @@
+"""C99 exporter: ``float approx(float x)`` (``double`` for float64 / real).
+
+float32 and float64 compute natively (``fmaf`` / ``fma``).  Narrower formats
+carry values in float; each instruction is computed in double (+ - * / are
+exact or innocuously rounded there; fma is rounded to odd) and rounded once to
+the format by ``rnd_``.  Compile in an ISO mode (``-std=c99``) or with
+``-ffp-contract=off``: GNU modes let gcc fuse a*b + c into an fma; the file
+also turns contraction off by pragma for gcc and clang.  Assumes
+FLT_EVAL_METHOD == 0 (SSE2, AArch64), the default rounding mode and no
+flush-to-zero (do not build with -ffast-math).
+"""
+from __future__ import annotations
+
+import math
+
+from primitives.formats import Format
+
+from ._common import comment, decimal, helpers_used, live_consts, render, rounded_consts, semantics, uses_x
+
+_PRAGMA = """#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize ("fp-contract=off")
+#endif
+"""
+
+_FMA_ODD = """
+/* a*b + c rounded to odd in double (a*b is exact): rnd_ then rounds once, correctly */
+static double fma_(double a, double b, double c)
+{
+    double p = a * b, s = p + c, bb = s - p, e = (p - (s - bb)) + (c - bb);
+    uint64_t bits;
+    memcpy(&bits, &s, sizeof bits);
+    if (e != 0.0 && isfinite(s) && !(bits & 1u))
+        s = nextafter(s, e > 0.0 ? INFINITY : -INFINITY);
+    return s;
+}
+"""
+
+
+def _literal(v: float, ctype: str) -> str:
+    if math.isnan(v):
+        return "NAN"
+    if math.isinf(v):
+        return "INFINITY" if v > 0 else "-INFINITY"
+    return v.hex() + ("f" if ctype == "float" else "")
+
+
+def _rnd_src(fmt: Format) -> str:
+    over = "(float)copysign(INFINITY, v)" if fmt.has_inf else "NAN"
+    inf = "(float)v" if fmt.has_inf else "NAN"
+    return f"""
+/* round to {fmt.name} ({fmt.precision}-bit significand, min normal 2^{fmt.emin},
+   max {decimal(fmt.max_finite)}): nearest, ties to even, subnormals, {'overflow to inf' if fmt.has_inf else 'NaN on overflow (no inf)'} */
+static float rnd_(double v)
+{{
+    int e;
+    double r;
+    if (isnan(v) || v == 0.0)
+        return (float)v;
+    if (isinf(v))
+        return {inf};
+    e = ilogb(v);
+    if (e < {fmt.emin})
+        e = {fmt.emin};
+    r = ldexp(nearbyint(ldexp(v, {fmt.precision - 1} - e)), e - {fmt.precision - 1});
+    return fabs(r) > {fmt.max_finite.hex()} ? {over} : (float)r;
+}}
+"""
+
+
+def export_c(program, fmt_name: str, header_comment: str = "", name: str = "approx") -> str:
+    fmt = semantics(fmt_name)
+    narrow = fmt.name not in ("float32", "float64")
+    ctype = "double" if fmt.name == "float64" else "float"
+    ktype = "double" if narrow else ctype  # the type constants and arithmetic use
+    consts = rounded_consts(program, fmt)
+
+    def ref(r):
+        if r[0] == "c":
+            return r
+        return f"(double){r}" if narrow else r
+
+    lines = [f"    const {ktype} c{i} = {_literal(consts[i], ktype)};  /* {decimal(consts[i])} */"
+             for i in live_consts(program)]
+    for k, e in render(program, "c", ref):
+        lines.append(f"    {ctype} v{k} = {'rnd_(' + e + ')' if narrow else e};")
+    out = program.out
+    if out[0] == "c" and narrow:
+        out = f"(float){out}"
+    body = "\n".join(lines)
+    helpers = ""
+    includes = "#include <math.h>\n"
+    if helpers_used(body, ["fma_"]):
+        if narrow:
+            helpers += _FMA_ODD
+            includes += "#include <stdint.h>\n#include <string.h>\n"
+        else:
+            f = "fma" if ctype == "double" else "fmaf"
+            helpers += f"\nstatic {ctype} fma_({ctype} a, {ctype} b, {ctype} c)\n{{\n    return {f}(a, b, c);\n}}\n"
+    if narrow and helpers_used(body, ["rnd_"]):
+        helpers += _rnd_src(fmt)
+    note = (f"numsearch export (C99): {name}() in {fmt_name} arithmetic"
+            + (" (float64 semantics)" if fmt_name == "real" else "") + ".\n"
+            + f"Every instruction is rounded once to {fmt.name} (nearest, ties to even); constants\n"
+            + f"are {fmt.name} values" + (f", carried in float; ops run in double, then rnd_().\n" if narrow else ".\n")
+            + "Build: cc -O2 -std=c99 file.c -lm (or -ffp-contract=off: a*b + c must not be\n"
+            + "fused); never -ffast-math. Assumes FLT_EVAL_METHOD == 0 (x86-64, AArch64).")
+    head = (header_comment.strip("\n") + "\n\n" if header_comment.strip() else "") + note
+    head = "/*\n" + comment(head.replace("*/", "* /"), " *") + " */\n"
+    if not uses_x(program):
+        body += "\n    (void)x;"
+    return (head + includes + _PRAGMA + helpers + f"\n{ctype} {name}({ctype} x)\n{{\n"
+            + (body + "\n" if body else "") + f"    return {out};\n}}\n")
