@@ -18,7 +18,8 @@ front of error against cost.
 
 verbs:
   run      run a search from a YAML spec and write a run directory
-  pareto   show the front of a run directory or a front.json file
+  pareto   show the front of a run (directory or front.json) beside classical baselines
+  export   write a program of the front as JAX, NumPy, C, SymPy or LaTeX
 """
 
 RUN_EXAMPLES = """\
@@ -32,7 +33,15 @@ examples:
 PARETO_EXAMPLES = """\
 examples:
   numsearch pareto out/exp2
+  numsearch pareto out/exp2 --plot front.png
   numsearch pareto runs/exp2_real.front.json --json
+"""
+
+EXPORT_EXAMPLES = """\
+examples:
+  numsearch export out/exp2 --to c -o exp2.c                 # the program the run prefers
+  numsearch export out/exp2 --pick cost=5 --to jax -o exp2_5ops.py
+  numsearch export runs/exp2_real.front.json --pick id=3 --to latex
 """
 
 
@@ -99,18 +108,85 @@ def _load_front(path: str) -> dict:
 
 
 def _cmd_pareto(a) -> int:
+    from . import pareto
+
     doc = _load_front(a.path)
+    bases = [] if a.no_baselines else pareto.baselines_for(doc)
+    rws = pareto.rows(doc, bases)
     if a.json:
-        print(json.dumps(doc["front"], indent=1))
-        return 0
-    print(f"{doc['target']} on [{doc['interval'][0]:g}, {doc['interval'][1]:g}], {doc['format']}, "
-          f"{doc['metric']} error (dense grid of {doc.get('verify_points', '?')} points)")
-    print(f"{'id':>3} {'cost':>5} {'ops':>4} {'error':>10} {'max ulp':>10}")
-    for r in doc["front"]:
-        err = r["error"] if isinstance(r["error"], str) else f"{r['error']:.3e}"
-        ulp = r.get("max_ulp", "")
-        ulp = ulp if isinstance(ulp, str) else f"{ulp:.3g}"
-        print(f"{r['id']:>3} {r['cost']:>5g} {r['ops']:>4} {err:>10} {ulp:>10}")
+        out = {"target": doc["target"], "interval": doc["interval"], "format": doc["format"],
+               "metric": doc["metric"], "front": [dict(r.__dict__, gain=r.gain) for r in rws],
+               "baselines": [{"method": b.method, "size": b.size, "ops": b.ops, "cost": b.cost, "error": b.error}
+                             for b in bases]}
+        print(json.dumps(out, indent=1, default=lambda v: None))
+    else:
+        print(pareto.table(doc, rws))
+    if a.plot:
+        try:
+            pareto.plot(doc, bases, a.plot)
+        except OSError as e:
+            raise UserError(f"--plot: cannot write {a.plot} ({e.strerror})") from None
+        if not a.json:
+            print(f"wrote {a.plot}")
+    return 0
+
+
+def pick(doc: dict, how: str) -> dict:
+    """The front entry named by --pick: best | cost=N | id=K."""
+    front = doc["front"]
+    if not front:
+        raise UserError("the front is empty")
+    err = lambda r: float("inf") if isinstance(r["error"], str) else r["error"]
+    if how == "best":
+        target = doc.get("error_target")
+        if target is not None:
+            ok = [r for r in front if err(r) <= target]
+            if ok:
+                return min(ok, key=lambda r: (r["cost"], err(r)))
+        return min(front, key=lambda r: (err(r), r["cost"]))
+    key, _, val = how.partition("=")
+    if key not in ("cost", "id") or not val:
+        raise UserError(f"--pick: expected best, cost=N or id=K, got {how!r}")
+    try:
+        v = float(val)
+    except ValueError:
+        raise UserError(f"--pick: {key} must be a number, got {val!r}") from None
+    if key == "id":
+        hit = [r for r in front if r["id"] == v]
+        if not hit:
+            raise UserError(f"--pick: no program with id {val} (ids: {', '.join(str(r['id']) for r in front)})")
+        return hit[0]
+    ok = [r for r in front if r["cost"] <= v]
+    if not ok:
+        raise UserError(f"--pick: no program of cost <= {val} (cheapest costs {front[0]['cost']:g})")
+    return min(ok, key=lambda r: (err(r), r["cost"]))
+
+
+def _cmd_export(a) -> int:
+    from .exporters import EXPORTERS, export
+    from .program import parse_program
+
+    doc = _load_front(a.path)
+    if a.to not in EXPORTERS:
+        raise UserError(f"--to: unknown exporter {a.to!r} (expected one of: {', '.join(EXPORTERS)})")
+    r = pick(doc, a.pick)
+    prog = parse_program(r["program"])
+    lo, hi = doc["interval"]
+    head = (f"numsearch: {doc['target']} on [{lo!r}, {hi!r}], format {doc['format']}\n"
+            f"max {doc['metric']} error {r['error'] if isinstance(r['error'], str) else format(r['error'], '.6e')}"
+            f" (dense grid of {doc.get('verify_points', '?')} points), cost {r['cost']:g}, {r['ops']} ops"
+            + (f", max {r['max_ulp']:.4g} ulp ({r.get('ulp_format')})" if isinstance(r.get("max_ulp"), float) else "")
+            + "\n\nprogram:\n" + r["program"])
+    src = export(prog, doc["format"], a.to, head)
+    if a.output:
+        from .rundir import atomic_write
+        try:
+            atomic_write(Path(a.output), src)
+        except OSError as e:
+            raise UserError(f"-o: cannot write {a.output} ({e.strerror})") from None
+        print(f"wrote {a.output} ({a.to}, program id {r['id']}, cost {r['cost']:g}, error {r['error']})")
+    else:
+        sys.stdout.write(src)
     return 0
 
 
@@ -130,11 +206,20 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="overwrite a previous run in --out")
     r.add_argument("--progress", type=float, default=5.0, help="seconds between progress lines (default 5)")
     r.set_defaults(fn=_cmd_run)
-    q = sub.add_parser("pareto", help="show a run's Pareto front", epilog=PARETO_EXAMPLES,
+    q = sub.add_parser("pareto", help="show a run's Pareto front beside classical baselines", epilog=PARETO_EXAMPLES,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     q.add_argument("path", help="run directory or front.json file")
-    q.add_argument("--json", action="store_true", help="print the front as JSON")
+    q.add_argument("--json", action="store_true", help="print the front and baselines as JSON")
+    q.add_argument("--plot", metavar="FILE.png", help="draw error against cost, with the baselines")
+    q.add_argument("--no-baselines", action="store_true", help="skip the classical baselines")
     q.set_defaults(fn=_cmd_pareto)
+    e = sub.add_parser("export", help="write a program of the front as code or a formula", epilog=EXPORT_EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    e.add_argument("path", help="run directory or front.json file")
+    e.add_argument("--pick", default="best", help="best (default), cost=N (best of cost <= N) or id=K")
+    e.add_argument("--to", required=True, help="jax | numpy | c | sympy | latex")
+    e.add_argument("-o", "--output", help="write here instead of standard output")
+    e.set_defaults(fn=_cmd_export)
     return p
 
 

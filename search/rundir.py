@@ -76,11 +76,15 @@ def front_records(front, vdata) -> list[dict]:
     ulp_fmt = FORMATS["float64"] if fmt.is_real else fmt
     ulp_w = METRICS["ulp"].weight(vdata.ref[0], ulp_fmt)
     out = []
-    for k, ind in enumerate(front):
+    floor = np.inf
+    for ind in front:
         y = evaluate(ind.program, vdata.x, fmt)
         err = float(np.max(pointwise_error(y, vdata.ref, vdata.w)))
+        if not err < floor:
+            continue  # not better than a cheaper program on the dense grid: not on the front
+        floor = err
         ulp = float(np.max(pointwise_error(y, vdata.ref, ulp_w)))
-        out.append({"id": k, "cost": ind.cost, "ops": ind.ops, "error": _num(err), "metric": task.metric,
+        out.append({"id": len(out), "cost": ind.cost, "ops": ind.ops, "error": _num(err), "metric": task.metric,
                     "search_error": _num(ind.error), "max_ulp": _num(ulp), "ulp_format": ulp_fmt.name,
                     "program": ind.program.text()})
     return out
@@ -94,6 +98,7 @@ def front_document(spec, front, vdata, stats: dict) -> dict:
         "target": t.target, "interval": [t.lo, t.hi], "format": t.format, "metric": t.metric,
         "cost_model": t.cost_model, "cost_weights": dict(t.cost_weights),
         "ops": list(spec.search.ops),
+        "error_target": spec.error_target,
         "verify_points": len(vdata.x),
         "run": stats,
         "front": front_records(front, vdata),

@@ -45,13 +45,14 @@ class RunSpec:
     batch: int = 8
     workers: int = 2
     seed: int = 0
+    error_target: float | None = None   # target.error: the accuracy the user needs
     source: str = ""             # the YAML text, copied into the run directory
 
 
 _SCHEMA = {
     "name": None,
     "description": None,
-    "target": {"function": None, "interval": None, "format": None, "metric": None},
+    "target": {"function": None, "interval": None, "format": None, "metric": None, "error": None},
     "search": {"ops": None, "max_ops": None, "population": None, "islands": None, "migrate_every": None, "init": None, "init_ops": None,
                "selector": None, "hashing": None, "batch": None, "mutations": None, "dedup_retries": None},
     "budget": {"seconds": None, "evaluations": None, "stop_when": None},
@@ -204,7 +205,8 @@ def _build(d: dict, text: str) -> RunSpec:
         raise SpecError(f"name: must be a string, got {name!r}")
     return RunSpec(name=name, task=task, search=search, budget=budget,
                    batch=_int(d, "search.batch", 8, 1), workers=_int(d, "workers", 2, 0),
-                   seed=_int(d, "seed", 0, 0), source=text)
+                   seed=_int(d, "seed", 0, 0), error_target=_num(d, "target.error", None, allow_none=True),
+                   source=text)
 
 
 def load_spec(path: str | Path) -> RunSpec:
