@@ -18,7 +18,7 @@ SPEC = """
 name: e2e
 target: {function: exp2, interval: [0, 1], format: real, metric: relative}
 search: {ops: [add, sub, mul, div], max_ops: 4, population: 32, batch: 4}
-budget: {seconds: 25}
+budget: {seconds: 240, evaluations: 800}
 evaluation: {verify_points: 4000}
 workers: 2
 seed: 3
@@ -77,3 +77,57 @@ def test_pareto_verb_prints_table(run_dir):
                        text=True, cwd=ROOT, timeout=60)
     assert r.returncode == 0
     assert "exp2 on [0, 1]" in r.stdout and "error" in r.stdout
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "search.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+
+
+def test_pareto_with_baselines_plot_and_json(run_dir, tmp_path):
+    png = tmp_path / "front.png"
+    r = cli("pareto", run_dir[0], "--plot", png)
+    assert r.returncode == 0, r.stderr
+    assert "minimax" in r.stdout and "gain" in r.stdout
+    assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    r = cli("pareto", run_dir[0], "--json")
+    doc = json.loads(r.stdout)
+    assert doc["baselines"] and all(b["cost"] <= doc["front"][-1]["cost"] for b in doc["baselines"])
+    # gain = baseline error / program error, where both exist
+    for row in doc["front"]:
+        if row["baseline_error"] is not None:
+            assert row["gain"] == pytest.approx(row["baseline_error"] / row["error"])
+
+
+def test_export_picks_and_c_matches_interpreter(run_dir, tmp_path):
+    import shutil
+    from primitives.interpret import evaluate_float
+
+    doc = json.loads((run_dir[0] / "front.json").read_text())
+    best = min(doc["front"], key=lambda r: r["error"])
+    src = tmp_path / "approx.c"
+    r = cli("export", run_dir[0], "--to", "c", "-o", src)
+    assert r.returncode == 0, r.stderr
+    text = src.read_text()
+    assert best["program"].splitlines()[-1] in text  # the program text is in the header comment
+    if shutil.which("gcc") is None:
+        pytest.skip("no gcc")
+    main_c = tmp_path / "main.c"
+    main_c.write_text(text + '\n#include <stdio.h>\n#include <stdlib.h>\n'
+                      'int main(int c, char **v) { for (int i = 1; i < c; i++) printf("%a\\n", approx(strtod(v[i], 0))); return 0; }\n')
+    exe = tmp_path / "approx"
+    cc = subprocess.run(["gcc", "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", str(main_c), "-o", str(exe), "-lm"],
+                        capture_output=True, text=True)
+    assert cc.returncode == 0, cc.stderr
+    xs = np.linspace(0, 1, 33)
+    out = subprocess.run([str(exe), *[x.hex() for x in xs]], capture_output=True, text=True).stdout.split()
+    want = evaluate_float(parse_program(best["program"]), xs, "float64")
+    assert [float.fromhex(o) for o in out] == want.tolist()
+
+
+def test_export_bad_picks_exit_2(run_dir):
+    for pick in ("id=99", "cost=-1", "fastest", "cost=a"):
+        r = cli("export", run_dir[0], "--to", "c", "--pick", pick)
+        assert r.returncode == 2 and "--pick" in r.stderr and "Traceback" not in r.stderr
+    r = cli("export", run_dir[0], "--to", "fortran")
+    assert r.returncode == 2 and "--to" in r.stderr
