@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import signal
 import sys
 from pathlib import Path
 
@@ -54,6 +55,10 @@ def _fail(msg: str) -> int:
     return 2
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def _cmd_run(a) -> int:
     from .driver import SerialBackend, run_search
     from .spec import SpecError, load_spec, override
@@ -84,6 +89,7 @@ def _cmd_run(a) -> int:
         from .ray_driver import RayBackend
         backend = RayBackend(spec.task, spec.workers, spec.seed, a.address)
     command = "numsearch " + " ".join(shlex.quote(x) for x in sys.argv[1:])
+    signal.signal(signal.SIGTERM, _interrupt)  # kill / batch schedulers: stop cleanly like Ctrl-C
     try:
         run_search(spec, backend, out, echo=lambda s: print(s, flush=True), resume=a.resume,
                    progress_every=a.progress, command=command)

@@ -5,6 +5,7 @@ not apply).  Registered by the names the YAML uses.
 insert            put a new op on an edge: a use of r becomes op(r, other args); half
                   the time op(r, c) with c near the op's identity (r + ~0, r * ~1)
 grow              two ops at once on an edge: r becomes op1(r, op2(a, b))
+square            r becomes r * r on one edge (often the output)
 delete            remove an op, its uses take one of its args
 rewire            point one argument at another earlier value, x or a constant
 change_op         swap an op for another (args added/dropped to fit the arity)
@@ -135,6 +136,26 @@ def grow(p: Program, rng: np.random.Generator, ctx: MutationContext):
     return d.build()
 
 
+@_register("square")
+def square(p: Program, rng: np.random.Generator, ctx: MutationContext):
+    """r becomes r * r on one edge (the output half the time): squaring halves
+    what the rest must do for functions with f(x) = g(x)^2, and is one op."""
+    if "mul" not in ctx.ops:
+        return None
+    d = _Draft(p)
+    sites = [(k, j) for k, ins in enumerate(d.instrs) for j in range(len(ins[1]))]
+    k, j = (None, None) if not sites or rng.random() < 0.5 else sites[rng.integers(len(sites))]
+    pos = len(d.instrs) if k is None else k
+    old = d.out if k is None else d.instrs[k][1][j]
+    d.shift(pos, 1, frm=pos)
+    d.instrs.insert(pos, ["mul", [old, old]])
+    if k is None:
+        d.out = f"v{pos}"
+    else:
+        d.instrs[k + 1][1][j] = f"v{pos}"
+    return d.build()
+
+
 @_register("delete")
 def delete(p: Program, rng, ctx):
     if not p.instrs:
@@ -210,7 +231,7 @@ def new_constant(p: Program, rng, ctx):
     return d.build()
 
 
-DEFAULT_WEIGHTS = {"insert": 3.0, "grow": 1.5, "delete": 1.5, "rewire": 2.0, "change_op": 1.5,
+DEFAULT_WEIGHTS = {"insert": 3.0, "grow": 1.5, "square": 0.5, "delete": 1.5, "rewire": 2.0, "change_op": 1.5,
                    "perturb_constant": 1.0, "new_constant": 1.0}
 
 
