@@ -207,12 +207,13 @@ def fit_constants(prog, fx, ref, rng: np.random.Generator, cfg: FitConfig = FitC
         else:
             starts.append(random_constants(rng, k))
     best_c, best_e = c0, np.inf
-    for s in starts:
-        c, e = _lm(prog, s, fx, cfg.lm_iters, cfg.lawson_iters)
-        if e < best_e:
-            best_c, best_e = c, e
-    if polish and np.isfinite(best_e):
-        best_c, best_e = _slp(prog, best_c, fx, ref, cfg.slp_iters)
+    with np.errstate(all="ignore"):
+        for s in starts:
+            c, e = _lm(prog, s, fx, cfg.lm_iters, cfg.lawson_iters)
+            if e < best_e:
+                best_c, best_e = c, e
+        if polish and np.isfinite(best_e):
+            best_c, best_e = _slp(prog, best_c, fx, ref, cfg.slp_iters)
     return best_c, best_e
 
 
@@ -221,4 +222,5 @@ def polish(prog, fx, ref, cfg: FitConfig = FitConfig()):
     c0 = np.asarray(prog.consts, dtype=np.float64)
     if len(c0) == 0:
         return c0, _maxabs(_resid_precise(prog, c0, fx, ref))
-    return _slp(prog, c0, fx, ref, cfg.slp_iters)
+    with np.errstate(all="ignore"):
+        return _slp(prog, c0, fx, ref, cfg.slp_iters)
