@@ -16,7 +16,7 @@ import numpy as np
 
 from .engine import Search
 from .evaluate import Evaluator, TaskData
-from .rundir import atomic_write, front_document, versions, write_json
+from .rundir import atomic_write, front_document, machine, versions, write_json
 
 
 class SerialBackend:
@@ -107,11 +107,11 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
         if out is None:
             return
         st = stats().asdict()
+        prov = {"command": command, "seed": spec.seed, "workers": spec.workers, "budget": spec.budget.__dict__,
+                "machine": machine(), "versions": versions()}
         write_json(out / "checkpoint.json", {"seconds": elapsed(), "search": search.state()})
-        write_json(out / "front.json", front_document(spec, search.archive.front(), vdata, st))
-        write_json(out / "run.json", {"name": spec.name, "task": task.describe(), "seed": spec.seed,
-                                      "workers": spec.workers, "command": command, "versions": versions(),
-                                      "budget": spec.budget.__dict__, **st})
+        write_json(out / "front.json", front_document(spec, search.archive.front(), vdata, {**st, **prov}))
+        write_json(out / "run.json", {"name": spec.name, "task": task.describe(), **prov, **st})
 
     line(f"numsearch: {spec.name}: {task.describe()}; ops {', '.join(spec.search.ops)}; "
          f"max_ops {spec.search.max_ops}; budget {spec.budget.seconds:g}s")

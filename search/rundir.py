@@ -69,6 +69,16 @@ def versions() -> dict:
     return out
 
 
+def machine() -> dict:
+    cpu = platform.processor() or None
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {"cpus": os.cpu_count(), "machine": platform.machine(), "cpu": cpu, "system": platform.system()}
+
+
 def front_records(front, vdata) -> list[dict]:
     """front.json entries: each program re-scored on the dense verify grid."""
     task = vdata.task
