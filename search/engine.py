@@ -88,23 +88,30 @@ class Search:
         out: list[Program] = []
         parents = tournament(pop, n, self.rng) if pop else [None] * n
         for parent in parents:
-            for _ in range(self.cfg.dedup_retries):
+            def breed():
                 base = parent.program if parent is not None else self._fresh()
                 if parent is None and not self._started:
-                    child, self._started = base, True  # the initial program itself, once
-                else:
-                    child = mutate(base, self.rng, self.ctx)
-                if child.ops > self.cfg.max_ops:
-                    continue
-                if self.cfg.hashing:
-                    h = self._hash(child)
-                    if h in self.seen:
-                        self.duplicates += 1
-                        continue
-                    self.seen.add(h)
-                out.append(child)
-                break
+                    self._started = True
+                    return base  # the initial program itself, once
+                return mutate(base, self.rng, self.ctx)
+            self._admit_one(breed, out)
         return out, isl
+
+    def _admit_one(self, breed, out: list) -> None:
+        """Append the first of up to ``dedup_retries`` bred programs that fits
+        max_ops and (with hashing) computes a function not seen before."""
+        for _ in range(self.cfg.dedup_retries):
+            child = breed()
+            if child.ops > self.cfg.max_ops:
+                continue
+            if self.cfg.hashing:
+                h = self._hash(child)
+                if h in self.seen:
+                    self.duplicates += 1
+                    continue
+                self.seen.add(h)
+            out.append(child)
+            return
 
     def tell(self, results, island: int = 0) -> None:
         new = []

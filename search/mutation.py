@@ -77,6 +77,31 @@ class _Draft:
         return p.fold_constants()
 
 
+def _pick_edge(d: _Draft, rng, output_bias: float = 0.0):
+    """A use of a value: (k, j) = arg j of instruction k, or (None, None) for the
+    output (chosen with probability ``output_bias``, else uniformly with the rest).
+    Returns (k, j, pos, old): pos is where a new instruction goes, old the value used."""
+    sites = [(k, j) for k, ins in enumerate(d.instrs) for j in range(len(ins[1]))]
+    if not sites or rng.random() < output_bias:
+        k, j = None, None
+    else:
+        sites.append((None, None))
+        k, j = sites[rng.integers(len(sites))]
+    pos = len(d.instrs) if k is None else k
+    return k, j, pos, (d.out if k is None else d.instrs[k][1][j])
+
+
+def _splice(d: _Draft, k, j, pos: int, new: list) -> None:
+    """Insert instructions ``new`` at pos; the edge (k, j) then uses the last of them."""
+    d.shift(pos, len(new), frm=pos)
+    d.instrs[pos:pos] = new
+    last = f"v{pos + len(new) - 1}"
+    if k is None:
+        d.out = last
+    else:
+        d.instrs[k + len(new)][1][j] = last
+
+
 def _register(name):
     def deco(fn):
         MUTATIONS.register(name, fn)
@@ -87,10 +112,7 @@ def _register(name):
 @_register("insert")
 def insert(p: Program, rng: np.random.Generator, ctx: MutationContext):
     d = _Draft(p)
-    sites = [(k, j) for k, ins in enumerate(d.instrs) for j in range(len(ins[1]))] + [(None, None)]
-    k, j = sites[rng.integers(len(sites))]
-    pos = len(d.instrs) if k is None else k
-    old = d.out if k is None else d.instrs[k][1][j]
+    k, j, pos, old = _pick_edge(d, rng)
     op = OPS[ctx.ops[rng.integers(len(ctx.ops))]]
     if op.name in _NEAR_IDENTITY and rng.random() < 0.5:
         # near-identity: op(old, c) with c close to the op's identity, so the
@@ -99,12 +121,7 @@ def insert(p: Program, rng: np.random.Generator, ctx: MutationContext):
     else:
         args = [d.random_ref(rng, pos) for _ in range(op.arity)]
         args[rng.integers(op.arity)] = old
-    d.shift(pos, 1, frm=pos)
-    d.instrs.insert(pos, [op.name, args])
-    if k is None:
-        d.out = f"v{pos}"
-    else:
-        d.instrs[k + 1][1][j] = f"v{pos}"
+    _splice(d, k, j, pos, [[op.name, args]])
     return d.build()
 
 
@@ -114,10 +131,7 @@ def grow(p: Program, rng: np.random.Generator, ctx: MutationContext):
     a and b drawn from r, x, constants and earlier values.  Reaches shapes such
     as r + c/r that need two inserts whose first alone helps nothing."""
     d = _Draft(p)
-    sites = [(k, j) for k, ins in enumerate(d.instrs) for j in range(len(ins[1]))] + [(None, None)]
-    k, j = sites[rng.integers(len(sites))]
-    pos = len(d.instrs) if k is None else k
-    old = d.out if k is None else d.instrs[k][1][j]
+    k, j, pos, old = _pick_edge(d, rng)
     binary = [o for o in ctx.ops if OPS[o].arity >= 2]
     if not binary:
         return None
@@ -127,12 +141,7 @@ def grow(p: Program, rng: np.random.Generator, ctx: MutationContext):
     slot = int(rng.integers(op1.arity))
     outer[slot] = old
     outer[(slot + 1) % op1.arity] = f"v{pos}"
-    d.shift(pos, 2, frm=pos)
-    d.instrs[pos:pos] = [[op2.name, inner], [op1.name, outer]]
-    if k is None:
-        d.out = f"v{pos + 1}"
-    else:
-        d.instrs[k + 2][1][j] = f"v{pos + 1}"
+    _splice(d, k, j, pos, [[op2.name, inner], [op1.name, outer]])
     return d.build()
 
 
@@ -143,16 +152,8 @@ def square(p: Program, rng: np.random.Generator, ctx: MutationContext):
     if "mul" not in ctx.ops:
         return None
     d = _Draft(p)
-    sites = [(k, j) for k, ins in enumerate(d.instrs) for j in range(len(ins[1]))]
-    k, j = (None, None) if not sites or rng.random() < 0.5 else sites[rng.integers(len(sites))]
-    pos = len(d.instrs) if k is None else k
-    old = d.out if k is None else d.instrs[k][1][j]
-    d.shift(pos, 1, frm=pos)
-    d.instrs.insert(pos, ["mul", [old, old]])
-    if k is None:
-        d.out = f"v{pos}"
-    else:
-        d.instrs[k + 1][1][j] = f"v{pos}"
+    k, j, pos, old = _pick_edge(d, rng, output_bias=0.5)
+    _splice(d, k, j, pos, [["mul", [old, old]]])
     return d.build()
 
 
@@ -173,15 +174,25 @@ def delete(p: Program, rng, ctx):
     return d.build()
 
 
-@_register("rewire")
-def rewire(p: Program, rng, ctx):
+def _replace_arg(p: Program, rng, new_ref):
+    """Point one random argument at ``new_ref(draft, k, current)``."""
     if not p.instrs:
         return None
     d = _Draft(p)
     k = int(rng.integers(len(d.instrs)))
     j = int(rng.integers(len(d.instrs[k][1])))
-    d.instrs[k][1][j] = d.random_ref(rng, k, exclude=d.instrs[k][1][j])
+    d.instrs[k][1][j] = new_ref(d, k, d.instrs[k][1][j])
     return d.build()
+
+
+@_register("rewire")
+def rewire(p: Program, rng, ctx):
+    return _replace_arg(p, rng, lambda d, k, cur: d.random_ref(rng, k, exclude=cur))
+
+
+@_register("new_constant")
+def new_constant(p: Program, rng, ctx):
+    return _replace_arg(p, rng, lambda d, k, cur: d.new_const(rng))
 
 
 @_register("change_op")
@@ -217,17 +228,6 @@ def perturb_constant(p: Program, rng, ctx):
         d.consts[i] = -d.consts[i]
     else:
         d.consts[i] = float(random_constants(rng, 1)[0])
-    return d.build()
-
-
-@_register("new_constant")
-def new_constant(p: Program, rng, ctx):
-    if not p.instrs:
-        return None
-    d = _Draft(p)
-    k = int(rng.integers(len(d.instrs)))
-    j = int(rng.integers(len(d.instrs[k][1])))
-    d.instrs[k][1][j] = d.new_const(rng)
     return d.build()
 
 

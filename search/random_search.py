@@ -9,20 +9,10 @@ from .mutation import random_program
 
 class RandomSearch(Search):
     def ask(self, n: int):
-        out = []
+        out: list = []
+        breed = lambda: random_program(self.rng, self.ctx, int(self.rng.integers(1, self.cfg.max_ops + 1)))
         for _ in range(n):
-            for _ in range(self.cfg.dedup_retries):
-                child = random_program(self.rng, self.ctx, int(self.rng.integers(1, self.cfg.max_ops + 1)))
-                if child.ops > self.cfg.max_ops:
-                    continue
-                if self.cfg.hashing:
-                    h = self._hash(child)
-                    if h in self.seen:
-                        self.duplicates += 1
-                        continue
-                    self.seen.add(h)
-                out.append(child)
-                break
+            self._admit_one(breed, out)
         return out, 0
 
     def tell(self, results, island: int = 0) -> None:
