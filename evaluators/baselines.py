@@ -14,15 +14,10 @@ The minimax fits use the weight of the task's metric: 1 for ``absolute``,
 1/|f| for ``relative`` and ``ulp`` (ulp weights are piecewise constant, and
 relative is their smooth stand-in).
 
-Programs and op counts.  Every approximation is expanded in the monomial
-basis of x (in mpmath), its coefficients are rounded to the run's format and
-it is written in Horner form with ``mul`` and ``add``:
-
-- a polynomial of degree d costs 2d ops (d multiplications, d additions);
-- a rational of type (m, n) is divided by the leading coefficient of q, so q
-  is monic and its Horner form starts with ``add(x, b)``: q costs 2n - 1 ops,
-  p costs 2m (0 when m = 0: a constant), plus one ``div``: 2(m + n) ops in all,
-  the cost of a polynomial of degree m + n with as many free parameters.
+Programs and op counts (``evaluators.horner``): Horner form in x with ``mul``
+and ``add``, coefficients rounded to the run's format: a polynomial of degree
+d costs 2d ops; a rational of type (m, n), with q made monic, 2(m + n) ops
+(2m for p, 2n - 1 for q, 1 ``div``), as a polynomial of degree m + n.
 
 ``Baseline.error`` is the Program's max error in the task's metric, evaluated
 in the task's format on the task's dense verify grid (``TaskData.error``),
@@ -45,13 +40,14 @@ from typing import Callable
 import mpmath
 import numpy as np
 
-from primitives.formats import FORMATS, Format
+from primitives.formats import FORMATS
 from primitives.registry import Registry
-from search.program import Instr, Program
+from search.program import Program
 
 from . import remez as rz
 from .cost import COST_MODELS
 from .fpminimax import fpminimax
+from .horner import horner_program
 from .reference import cache_dir
 from .targets import Target
 
@@ -69,6 +65,9 @@ class Fit:
 
 @dataclass(frozen=True)
 class Baseline:
+    """One classical approximation as a Program.  ``ops`` is the Program's op count
+    (2 * degree, or 2(m + n); less if the fit's leading coefficient vanishes)."""
+
     method: str
     size: int | tuple[int, int]   # degree, or (m, n) for p/q
     ops: int
@@ -86,7 +85,7 @@ class Problem:
         self.relative, self.coeff_format = relative, coeff_format
         self._grid = None
         self._taylor: dict[int, list] = {}
-        self._minimax: dict[int, object] = {}
+        self._minimax: dict[tuple[int, int], rz.Best | None] = {}
 
     @property
     def grid(self) -> rz.FitGrid:
@@ -102,8 +101,11 @@ class Problem:
         return self._taylor[degree]
 
     def minimax(self, m: int, n: int = 0):
+        """Remez fit of type (m, n); a rational one starts from the nearest converged
+        fit of type (m + k, n - k), which has as many reference points."""
         if (m, n) not in self._minimax:
-            self._minimax[m, n] = rz.remez(self.grid, m, n)
+            start = next((s for k in range(1, n + 1) if (s := self.minimax(m + k, n - k))), None)
+            self._minimax[m, n] = rz.remez(self.grid, m, n, start)
         return self._minimax[m, n]
 
     def fit_from_t(self, num_t, den_t=()) -> Fit | None:
@@ -143,14 +145,14 @@ def _taylor(pb: Problem, d: int):
 
 def _minimax(pb: Problem, d: int):
     got = pb.minimax(d)
-    return pb.fit_from_t(got[0].num) if got else None
+    return pb.fit_from_t(got.r.num) if got else None
 
 
 def _fpminimax(pb: Problem, d: int):
     got = pb.minimax(d)
     if not got:
         return None
-    floats, err = fpminimax(pb.grid, rz.t_to_x(pb.grid, got[0].num), FORMATS[pb.coeff_format])
+    floats, err = fpminimax(pb.grid, rz.t_to_x(pb.grid, got.r.num), FORMATS[pb.coeff_format])
     return Fit(tuple(mpmath.mpf(c) for c in floats), None, err)
 
 
@@ -166,7 +168,7 @@ def _pade(pb: Problem, mn: tuple[int, int]):
 
 def _rational_minimax(pb: Problem, mn: tuple[int, int]):
     got = pb.minimax(*mn)
-    return pb.fit_from_t(got[0].num, got[0].den) if got else None
+    return pb.fit_from_t(got.r.num, got.r.den) if got else None
 
 
 def _degrees(max_ops: int) -> list:
@@ -196,63 +198,17 @@ BASELINES.register("rational_minimax", Method("rational_minimax", _rational_mini
                                               "rational minimax p/q (Remez)"))
 
 
-# ------------------------------------------------------------------ programs
-def _horner(coeffs: list[float], consts: list, instrs: list, monic: bool = False) -> str:
-    """Append Horner's scheme for sum coeffs[k] x^k (leading 1 implied if monic); return its ref."""
-    def const(v):
-        consts.append(v)
-        return f"c{len(consts) - 1}"
-
-    def emit(op, *args):
-        instrs.append(Instr(op, args))
-        return f"v{len(instrs) - 1}"
-
-    if monic:
-        acc = "x"
-        rest = coeffs
-    else:
-        acc = const(coeffs[-1])
-        rest = coeffs[:-1]
-    for k, c in enumerate(reversed(rest)):
-        if not (monic and k == 0):
-            acc = emit("mul", acc, "x")
-        acc = emit("add", acc, const(c))
-    return acc
-
-
-def _strip(coeffs) -> list:
-    c = list(coeffs)
-    while len(c) > 1 and c[-1] == 0:
-        c.pop()
-    return c
-
-
-def fit_program(fit: Fit, fmt: Format) -> Program:
-    """The Horner Program of a Fit, coefficients rounded to ``fmt`` (float64 for real)."""
-    rnd = (lambda v: float(fmt.round(np.float64(float(v))))) if not fmt.is_real else float
-    consts: list = []
-    instrs: list = []
-    dn = _strip(fit.den or [1])
-    with mpmath.workdps(rz.DPS):
-        lead = dn[-1]
-        num = [rnd(c / lead) for c in _strip(fit.num)]
-        den = [rnd(c / lead) for c in dn[:-1]]
-    if not den:  # a polynomial
-        out = _horner(num, consts, instrs)
-        return Program(tuple(consts), tuple(instrs), out)
-    p = _horner(num, consts, instrs) if len(num) > 1 else None
-    if p is None:
-        consts.append(num[0])
-        p = f"c{len(consts) - 1}"
-    q = _horner(den, consts, instrs, monic=True)
-    instrs.append(Instr("div", (p, q)))
-    return Program(tuple(consts), tuple(instrs), f"v{len(instrs) - 1}")
+def fit_program(fit: Fit, fmt) -> Program:
+    """The Horner Program of a Fit, coefficients rounded to ``fmt``."""
+    return horner_program(fit.num, fit.den, fmt)
 
 
 # ------------------------------------------------------------------ cache
 def _mp_json(v) -> list[int]:
-    """[mantissa, exponent]: exact, as mpmath's man_exp drops the sign."""
-    v = mpmath.mpf(v)
+    """[mantissa, exponent]: exact (mpf() rounds to the working precision, and
+    man_exp drops the sign)."""
+    with mpmath.workdps(rz.DPS + 10):
+        v = mpmath.mpf(v)
     man, exp = v.man_exp
     return [int(-man if v < 0 else man), int(exp)]
 
@@ -282,8 +238,8 @@ def cached_fit(pb: Problem, method: Method, size) -> Fit | None:
         pass
     try:
         fit = method.fit(pb, size)
-    except (ZeroDivisionError, ValueError, np.linalg.LinAlgError):
-        fit = None
+    except (ArithmeticError, ValueError, TypeError, np.linalg.LinAlgError):
+        fit = None  # e.g. a target mpmath cannot differentiate, a singular system
     d = {"failed": True} if fit is None else {
         "num": [_mp_json(c) for c in fit.num],
         "den": [_mp_json(c) for c in fit.den] if fit.den is not None else None,
@@ -304,13 +260,15 @@ def problem_of(task, coeff_format: str | None = None) -> Problem:
     return Problem(task.target, task.lo, task.hi, task.metric != "absolute", fmt)
 
 
-def baseline_programs(task, max_ops: int, methods=None, data=None) -> list[Baseline]:
+def baseline_programs(task, max_ops: int, methods=None, data=None,
+                      coeff_format: str | None = None) -> list[Baseline]:
     """Every baseline of every method (default: all) and size with ops <= max_ops,
-    scored by ``TaskData.error`` on the task's verify grid (``data`` to reuse one)."""
+    scored by ``TaskData.error`` on the task's verify grid (``data`` to reuse one).
+    ``coeff_format``: fpminimax's coefficient format if not the task's."""
     from search.evaluate import TaskData
 
     data = data if data is not None else TaskData(task, task.verify_points)
-    pb = problem_of(task)
+    pb = problem_of(task, coeff_format)
     cost_fn, weights = COST_MODELS[task.cost_model], dict(task.cost_weights)
     out = []
     for name in methods or BASELINES.names():
@@ -327,10 +285,11 @@ def baseline_programs(task, max_ops: int, methods=None, data=None) -> list[Basel
     return out
 
 
-def best_baseline_by_ops(task, max_ops: int, methods=None, data=None) -> dict[int, Baseline]:
+def best_baseline_by_ops(task, max_ops: int, methods=None, data=None,
+                         coeff_format: str | None = None) -> dict[int, Baseline]:
     """The best baseline at each op count, keeping only those better than every cheaper one."""
     best: dict[int, Baseline] = {}
-    for b in baseline_programs(task, max_ops, methods, data):
+    for b in baseline_programs(task, max_ops, methods, data, coeff_format):
         if b.ops not in best or b.error < best[b.ops].error:
             best[b.ops] = b
     front, floor = {}, float("inf")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import mpmath
 import numpy as np
-from scipy.optimize import linprog
 
 from primitives import doubledouble as ddm
 from primitives.formats import Format
@@ -45,6 +44,7 @@ def neighbours(v, fmt: Format) -> list[float]:
 
 def _lp_refit(grid: FitGrid, sel, coeffs: list, free: list[int]):
     """Best weighted correction of the ``free`` coefficients (others fixed): (coeffs, error)."""
+    from scipy.optimize import linprog
     x = grid.x[sel]
     p = grid.poly(coeffs, ddm.dd(x))
     d = ddm.dd_sub(p, (grid.f[0][sel], grid.f[1][sel]))

@@ -12,9 +12,11 @@ weighted errors far below 1e-16 (down to about 1e-30 of f) are resolved.
 approximation p/q (deg p <= m, deg q <= n, q(mid) = 1) on the grid: at each
 step the levelled equations p(t_i) - f_i q(t_i) = (-1)^i E q(t_i) / w_i on
 m + n + 2 reference points are solved in mpmath (for n > 0 by the usual
-linearisation, q on the right taken from the previous inner step), then the
-reference moves to the alternating extrema of the error (a window of them
-that holds the largest).  It stops when max|error| and |E| agree to ``tol``.
+linearisation, q on the right taken from the previous step; where that puts a
+pole on the interval, q restarts from the eigenvalue form of the equations),
+then the reference moves to the alternating extrema of the error (a window of
+them that holds the largest).  It stops when max|error| and |E| agree to
+``tol``; fits that do not converge (defective types, poles) give None.
 """
 from __future__ import annotations
 
@@ -30,7 +32,8 @@ from .reference import reference
 
 GRID_POINTS = 3000
 DPS = 40
-INNER = 40
+INNER = 2         # linearisation steps per exchange (rational fits)
+ACCEPT = 0.01     # a fit is kept if its levelled error is within 1% of its max error
 
 
 def mp_to_dd(v) -> tuple[float, float]:
@@ -59,6 +62,8 @@ class FitGrid:
         self.x = x[ok]
         self.f = (f[0][ok], f[1][ok])
         self.w = 1.0 / np.abs(self.f[0]) if relative else np.ones_like(self.x)
+        # weighted errors below this are at the references' precision: exact fits
+        self.floor = 1e-28 * float(np.max(np.abs(self.f[0]) * self.w, initial=0.0))
         with mpmath.workdps(DPS):
             self.mid = (mpmath.mpf(lo) + mpmath.mpf(hi)) / 2
             self.half = (mpmath.mpf(hi) - mpmath.mpf(lo)) / 2
@@ -162,47 +167,110 @@ def _initial_reference(grid: FitGrid, npts: int) -> np.ndarray | None:
     return None if idx[-1] >= len(grid) else idx
 
 
-def remez(grid: FitGrid, m: int, n: int = 0, tol: float = 1e-7, maxiter: int = 40):
-    """Best weighted approximation of type (m, n) on the grid: (Rational, max error) or None."""
+def _eig_start(grid: FitGrid, idx, m: int, n: int) -> Rational | None:
+    """A denominator for the levelled equations from their eigenvalue form, in float64:
+    eliminating p leaves A b = E B b; keep the solution whose q has no zero on the
+    grid and the smallest |E|.  Only a starting point for the mpmath iteration."""
+    import scipy.linalg
+
+    t, f = grid.t[0][idx], grid.f[0][idx]
+    s = (-1.0) ** np.arange(len(idx))
+    vm = np.vander(t, m + 1, increasing=True)
+    vn = np.vander(t, n + 1, increasing=True)
+    qfull = np.linalg.qr(vm, mode="complete")[0][:, m + 1:]
+    a = qfull.T @ (f[:, None] * vn)
+    b = -qfull.T @ ((s / grid.w[idx])[:, None] * vn)
+    with np.errstate(all="ignore"):
+        lam, vec = scipy.linalg.eig(a, b)
+    tg = np.vander(grid.t[0], n + 1, increasing=True)
+    best = None
+    for k in np.argsort(np.abs(lam)):
+        if not np.isfinite(lam[k]) or abs(lam[k].imag) > 1e-8 * abs(lam[k]):
+            continue
+        bk = vec[:, k].real
+        q = tg @ bk
+        if bk[0] != 0 and (np.all(q > 0) or np.all(q < 0)):
+            best = Rational((), tuple(mpmath.mpf(float(c / bk[0])) for c in bk))
+            break
+    return best
+
+
+def _levelled(grid: FitGrid, idx, m: int, n: int, r_prev):
+    """Solve the levelled equations at ``idx``; for n > 0 iterate the linearisation
+    (q on the right from the previous step) up to INNER times, restarting from
+    ``_eig_start`` if that puts a pole on the interval."""
+    E = None
+    for step in range(INNER if n else 1):
+        qv = [mpmath.polyval(list(reversed(r_prev.den)), grid.mp_t(j)) for j in idx] \
+            if n and r_prev and r_prev.den else [mpmath.mpf(1)] * len(idx)
+        r, E_new = _solve(grid, idx, m, n, qv)
+        if n and step == 0 and np.any(grid.poly(r.den, grid.t)[0] <= 0):
+            r0 = _eig_start(grid, idx, m, n)
+            if r0 is not None:
+                qv = [mpmath.polyval(list(reversed(r0.den)), grid.mp_t(j)) for j in idx]
+                r, E_new = _solve(grid, idx, m, n, qv)
+        r_prev = r
+        if E is not None and abs(E_new - E) <= 1e-12 * abs(E_new):
+            return r, E_new
+        E = E_new
+    return r_prev, E
+
+
+@dataclass(frozen=True)
+class Best:
+    """A converged Remez fit: the approximation, its max weighted error on the grid,
+    the levelled error |E| and the final reference (grid indices)."""
+
+    r: Rational
+    error: float
+    levelled: float
+    ref: tuple
+
+
+def remez(grid: FitGrid, m: int, n: int = 0, start: Best | None = None,
+          tol: float = 1e-7, maxiter: int = 40) -> Best | None:
+    """Best weighted approximation of type (m, n) on the grid, or None when the
+    exchange does not converge (levelled and max error 1% apart or more).
+    ``start``: a converged fit with as many reference points (m + n + 2), e.g. of
+    type (m + 1, n - 1), whose reference and denominator start the exchange;
+    failing that, it starts from Chebyshev points."""
+    if start is not None and len(start.ref) == m + n + 2:
+        den = (tuple(start.r.den) + (mpmath.mpf(0),) * (n + 1))[: n + 1] if n else ()
+        got = _exchange(grid, m, n, np.array(start.ref), Rational((), den), tol, maxiter)
+        if got:
+            return got
+    idx = _initial_reference(grid, m + n + 2)
+    return _exchange(grid, m, n, idx, None, tol, maxiter) if idx is not None else None
+
+
+def _exchange(grid: FitGrid, m: int, n: int, idx, r, tol: float, maxiter: int) -> Best | None:
     npts = m + n + 2
-    idx = _initial_reference(grid, npts)
-    if idx is None:
-        return None
+    best = None
     with mpmath.workdps(DPS):
-        qv = [mpmath.mpf(1)] * npts
-        best = None
         for _ in range(maxiter):
-            E = None
-            for _inner in range(INNER if n else 1):
-                try:
-                    r, E_new = _solve(grid, idx, m, n, qv)
-                except ZeroDivisionError:
-                    return best
-                if n:
-                    qv = [mpmath.polyval(list(reversed(r.den)), grid.mp_t(j)) for j in idx]
-                done = E is not None and abs(E_new - E) <= 1e-12 * abs(E_new)
-                E = E_new
-                if done or not n:
-                    break
+            try:
+                r, E = _levelled(grid, idx, m, n, r)
+            except ZeroDivisionError:
+                break
             if n and np.any(grid.poly(r.den, grid.t)[0] <= 0):
-                return best  # a pole on the interval: stop with the best so far
+                break  # a pole on the interval
             e = grid.error(r)
             emax = float(np.max(np.abs(e)))
             if not np.isfinite(emax):
-                return best
-            if best is None or emax < best[1]:
-                best = (r, emax)
-            if emax - abs(float(E)) <= tol * emax or emax < 1e-300:
-                return best
+                break
+            gap = (emax - abs(float(E))) / emax if emax > grid.floor else 0.0
+            if best is None or emax < best.error:
+                best = Best(r, emax, abs(float(E)), tuple(int(i) for i in idx))
+            if gap <= tol:
+                break
             ext = _alternating_extrema(e)
             if len(ext) < npts:
-                return best
+                break
             top = int(np.argmax(np.abs(e[ext])))
             start = max(0, min(top - npts + 1, len(ext) - npts))
             idx = ext[start: start + npts]
-            if n:
-                qv = [mpmath.polyval(list(reversed(r.den)), grid.mp_t(j)) for j in idx]
-    return best
+    ok = best and (best.error <= grid.floor or best.error - best.levelled <= ACCEPT * best.error)
+    return best if ok else None
 
 
 # ------------------------------------------------------------------ change of variable

@@ -126,13 +126,30 @@ def _fma_exact(a: float, b: float, c: float) -> float:
     return float(s)  # int / int division is correctly rounded (subnormals too)
 
 
+def _fma_scaled(a, b, c):
+    """fma for finite nonzero a, b at any magnitude: a, b scaled to [1/2, 1) and
+    c alike (exactly), so the error-free transformations neither overflow nor
+    underflow (Boldo-Melquiond: round to odd, then to nearest).  Returns the
+    result and where it is subnormal (the final scaling rounded a second time)."""
+    (ma, ea), (mb, eb), (mc, ec) = np.frexp(a), np.frexp(b), np.frexp(c)
+    e = ea + eb
+    d = ec - e
+    c_wins = (d > 60) & (c != 0)  # |a*b| < ulp(c) / 4
+    cs = np.where(d < -106, np.copysign(2.0 ** -212, c), np.ldexp(mc, np.clip(d, -106, 60)))  # else a sticky bit
+    p, pe = two_prod(ma, mb)
+    th, tl = two_sum(np.where(c == 0, c, cs), p)
+    r = th + _round_to_odd(*two_sum(tl, pe))
+    out = np.where(c_wins, c, np.ldexp(r, e))
+    return out, ~c_wins & (r != 0) & (np.abs(out) < 2.0 ** -1021)
+
+
 def fma_float64(a, b, c):
     """Correctly rounded float64 a*b + c (as C's fma), vectorized.
 
-    Error-free transformations where they are exact; the rare elements near
-    overflow or underflow (and exact zeros) are redone in rational arithmetic."""
+    Error-free transformations; elements near overflow or underflow are
+    redone with scaled operands, subnormal results in rational arithmetic."""
     a, b, c = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, c)))
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         p, pe = two_prod(a, b)
         s, t = two_sum(p, c)
         u, w = two_sum(t, pe)
@@ -141,17 +158,20 @@ def fma_float64(a, b, c):
         r = h + _round_to_odd(l2, w2)
         fin = np.isfinite(a) & np.isfinite(b) & np.isfinite(c)
         # infinities / NaNs: the naive expression has fma's specials, except
-        # that finite a*b may overflow where c is infinite (the answer is c)
-        r = np.where(fin, r, np.where(np.isinf(c) & np.isfinite(a) & np.isfinite(b), c, a * b + c))
+        # that finite a*b may overflow where c is infinite (the answer is c);
+        # a zero product: a*b + c is exact, with IEEE's signed zeros
+        naive = np.where(np.isinf(c) & np.isfinite(a) & np.isfinite(b), c, a * b + c)
+        simple = ~fin | (a == 0) | (b == 0)
+        r = np.where(simple, naive, r)
         big, ab = 2.0 ** 995, np.abs(a * b)
-        hard = fin & ((np.abs(a) >= big) | (np.abs(b) >= big) | (ab >= 2.0 ** 1020)
-                      | (np.abs(c) >= 2.0 ** 1020) | ((ab < 2.0 ** -960) & (a != 0) & (b != 0))
-                      | (np.abs(r) < 2.0 ** -1022))
-    if hard.any():
-        r = np.array(r, dtype=np.float64)
-        idx = np.flatnonzero(hard)
-        r.flat[idx] = [_fma_exact(float(x), float(y), float(z))
-                       for x, y, z in zip(a.flat[idx], b.flat[idx], c.flat[idx])]
+        hard = ~simple & ((np.abs(a) >= big) | (np.abs(b) >= big) | (ab >= 2.0 ** 1020) | (ab < 2.0 ** -960)
+                          | (np.abs(c) >= 2.0 ** 1020) | (np.abs(r) < 2.0 ** -1021))
+        if hard.any():
+            r = np.array(r, dtype=np.float64)
+            idx = np.flatnonzero(hard)
+            r.flat[idx], redo = _fma_scaled(a.flat[idx], b.flat[idx], c.flat[idx])
+            for i in idx[redo]:
+                r.flat[i] = _fma_exact(float(a.flat[i]), float(b.flat[i]), float(c.flat[i]))
     return r
 
 

@@ -24,24 +24,26 @@ from .sympy_ import export_sympy, to_sympy
 class Exporter:
     name: str
     suffix: str  # file name suffix for the source
-    fn: Callable  # (program, fmt_name, header_comment) -> str
+    fn: Callable  # (program, fmt_name, header_comment, **options) -> str
     doc: str
 
-    def __call__(self, program, fmt_name: str, header_comment: str = "") -> str:
-        return self.fn(program, fmt_name, header_comment)
+    def __call__(self, program, fmt_name: str, header_comment: str = "", **options) -> str:
+        return self.fn(program, fmt_name, header_comment, **options)
 
 
 EXPORTERS: Registry[Exporter] = Registry("exporter")
 EXPORTERS.register("jax", Exporter("jax", ".py", export_jax, "module with a jitted approx(x) (jax.numpy)"))
 EXPORTERS.register("numpy", Exporter("numpy", ".py", export_numpy, "self-contained NumPy module with approx(x)"))
-EXPORTERS.register("c", Exporter("c", ".c", export_c, "C99 function approx(x) (link with -lm)"))
+EXPORTERS.register("c", Exporter("c", ".c", export_c, "C99 function approx(x) (link with -lm; option name=)"))
 EXPORTERS.register("sympy", Exporter("sympy", ".py", export_sympy, "Python source building the exact SymPy expression"))
 EXPORTERS.register("latex", Exporter("latex", ".tex", export_latex, "LaTeX formula"))
 
 
-def export(program, fmt_name: str, to: str, header_comment: str = "") -> str:
-    """Source text of ``program`` in format ``fmt_name`` for exporter ``to``."""
-    return EXPORTERS[to](program, fmt_name, header_comment)
+def export(program, fmt_name: str, to: str, header_comment: str = "", **options) -> str:
+    """Source text of ``program`` in format ``fmt_name`` for exporter ``to``;
+    ``header_comment`` (e.g. the program text and its measured error) opens it
+    as a comment.  Options: ``name`` (C function name, default ``approx``)."""
+    return EXPORTERS[to](program, fmt_name, header_comment, **options)
 
 
 __all__ = ["EXPORTERS", "Exporter", "export", "to_sympy"]
