@@ -79,6 +79,8 @@ def _lm(prog, c, fx, iters, lawson_iters):
         d2 = np.sum(A * A, axis=0) + 1e-300
         Aaug = np.vstack([A, np.diag(np.sqrt(lam * d2))])
         baug = np.concatenate([-r * su, np.zeros(k)])
+        if not (np.all(np.isfinite(Aaug)) and np.all(np.isfinite(baug))):
+            break  # LAPACK would complain about NaNs
         try:
             step = np.linalg.lstsq(Aaug, baug, rcond=None)[0]
         except np.linalg.LinAlgError:
