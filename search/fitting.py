@@ -146,6 +146,8 @@ def _slp(prog, c, fx, ref, iters):
         ones = -np.ones((len(sel), 1))
         A = np.vstack([np.hstack([Js, ones]), np.hstack([-Js, ones])])
         bvec = np.concatenate([-r[sel] / e, r[sel] / e])
+        if not (np.all(np.isfinite(A)) and np.all(np.isfinite(bvec))):
+            break
         bounds = [(-rho, rho)] * k + [(0, None)]
         try:
             res = linprog(cobj, A_ub=A, b_ub=bvec, bounds=bounds, method="highs")
