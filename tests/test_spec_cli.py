@@ -73,3 +73,23 @@ def test_help_lists_verbs(capsys):
     assert main([]) == 0
     out = capsys.readouterr().out
     assert "run" in out and "pareto" in out
+
+
+def test_resume_continues_from_checkpoint(tmp_path):
+    import json
+    spec = tmp_path / "s.yaml"
+    spec.write_text("name: r\ntarget: {function: exp2, interval: [0, 1]}\n"
+                    "search: {max_ops: 3, population: 8, islands: 2, batch: 4}\n"
+                    "budget: {seconds: 60, evaluations: 24}\nworkers: 0\nevaluation: {verify_points: 500}\n")
+    out = tmp_path / "o"
+    r = run_cli("run", str(spec), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    first = json.loads((out / "run.json").read_text())["evaluations"]
+    r = run_cli("run", str(spec), "--out", str(out))
+    assert r.returncode == 2 and "--resume" in r.stderr  # never overwrites a run silently
+    spec.write_text(spec.read_text().replace("evaluations: 24", "evaluations: 48"))
+    r = run_cli("run", str(spec), "--out", str(out), "--resume")
+    assert r.returncode == 0, r.stderr
+    assert "resumed from" in r.stdout
+    second = json.loads((out / "run.json").read_text())["evaluations"]
+    assert first >= 24 and second >= 48 and second > first
