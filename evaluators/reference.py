@@ -30,7 +30,8 @@ def all_values(fmt: Format, lo: float, hi: float, limit: int) -> np.ndarray | No
     import ml_dtypes  # comes with jax
     dt = np.dtype(getattr(ml_dtypes, fmt.numpy_dtype)) if fmt.numpy_dtype not in ("float16",) else np.dtype(np.float16)
     bits = np.arange(2 ** (8 * dt.itemsize), dtype=np.uint64).astype(f"uint{8 * dt.itemsize}")
-    vals = np.unique(bits.view(dt).astype(np.float64))
+    with np.errstate(invalid="ignore"):
+        vals = np.unique(bits.view(dt).astype(np.float64))
     vals = vals[np.isfinite(vals) & (vals >= lo) & (vals <= hi)]
     return vals if len(vals) <= limit else None
 

@@ -55,11 +55,12 @@ class Format:
         return _round_generic(x, self.precision, self.emin, self.max_finite, self.has_inf)
 
     def ulp(self, y: np.ndarray) -> np.ndarray:
-        """Spacing of format numbers at |y|: 2^(max(e, emin) - p + 1), y = m 2^e, 1<=m<2."""
+        """Spacing of format numbers at |y|: 2^(max(e, emin) - p + 1), y = m 2^e, 1<=m<2
+        (the subnormal spacing 2^(emin - p + 1) at y = 0)."""
         p = self.precision or 106
         y = np.abs(np.asarray(y, dtype=np.float64))
         _, e = np.frexp(y)
-        e = np.maximum(e - 1, self.emin)
+        e = np.where(y == 0, self.emin, np.maximum(e - 1, self.emin))  # at 0: the subnormal spacing
         return np.ldexp(1.0, e - p + 1)
 
     def representable(self, x: np.ndarray) -> np.ndarray:

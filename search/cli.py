@@ -21,6 +21,7 @@ verbs:
   run      run a search from a YAML spec and write a run directory
   pareto   show the front of a run (directory or front.json) beside classical baselines
   export   write a program of the front as JAX, NumPy, C, SymPy or LaTeX
+  verify   re-check a program's error (exhaustively for float32 and narrower), time it with XLA
 """
 
 RUN_EXAMPLES = """\
@@ -36,6 +37,13 @@ examples:
   numsearch pareto out/exp2
   numsearch pareto out/exp2 --plot front.png
   numsearch pareto runs/exp2_real.front.json --json
+"""
+
+VERIFY_EXAMPLES = """\
+examples:
+  numsearch verify out/exp2_f32                # float32 or narrower: every value of the interval
+  numsearch verify out/exp2 --pick cost=5      # real / float64: 20000 points against mpmath
+  numsearch verify out/exp2_f32 --timing       # and XLA time against jnp.exp2 on this machine
 """
 
 EXPORT_EXAMPLES = """\
@@ -196,6 +204,49 @@ def _cmd_export(a) -> int:
     return 0
 
 
+def _cmd_verify(a) -> int:
+    from evaluators.verify import sampled_check, ulp_check
+
+    doc = _load_front(a.path)
+    r = pick(doc, a.pick)
+    lo, hi = (float(v) for v in doc["interval"])
+    fmt = doc["format"]
+    narrow = fmt not in ("real", "float64")
+    exhaustive = narrow and not a.sampled
+    print(f"verify: program id {r['id']} (cost {r['cost']:g}, {r['ops']} ops) of {doc['target']} on "
+          f"[{lo:g}, {hi:g}], {fmt}; front.json says max {doc['metric']} error {r['error']}")
+    if exhaustive:
+        last = [0.0]
+
+        def progress(done, total):
+            import time
+            if time.monotonic() - last[0] > 5:
+                last[0] = time.monotonic()
+                print(f"  {done}/{total} values ({100 * done / total:.0f}%)", flush=True)
+        res = ulp_check(r["program"], doc["target"], lo, hi, fmt, exhaustive=True, progress=progress)
+        how = f"exhaustive: all {res['points']} {fmt} values in the interval, float64 NumPy reference"
+    else:
+        res = sampled_check(r["program"], doc["target"], lo, hi, fmt, samples=a.samples)
+        how = f"sampled: {res['points']} points, mpmath reference (40 digits)"
+    print(f"  {how}")
+    print(f"  max ulp error   {res['max_ulp']:.4g} ({res['ulp_format']} ulps) at x = {res['x_max_ulp']!r}")
+    print(f"  mean ulp error  {res['mean_ulp']:.4g}")
+    print(f"  max relative    {res['max_rel']:.4g} at x = {res['x_max_rel']!r}")
+    print(f"  max absolute    {res['max_abs']:.4g} at x = {res['x_max_abs']!r}")
+    if res.get("nonfinite"):
+        print(f"  non-finite outputs: {res['nonfinite']}")
+    if "max_ref_diff_ulp" in res:
+        print(f"  float64 reference vs mpmath: max {res['max_ref_diff_ulp']:.2g} ulp on random points; "
+              f"worst point by mpmath: {res.get('max_ulp_mpmath', float('nan')):.4g} ulp")
+    if a.timing:
+        from evaluators.timing import time_program
+        t = time_program(r["program"], fmt, doc["target"], lo=lo, hi=hi, n=a.n)
+        print(f"  XLA timing on {t['device']} ({t['dtype']}, n = {t['n']}, {t['repeats']} interleaved repeats): "
+              f"program {t['program_ns']:.3g} ns/element, {t['reference']} {t['reference_ns']:.3g} ns/element, "
+              f"ratio {t['ratio']:.3g} ({'faster' if t['ratio'] > 1 else 'slower'} than the reference)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="numsearch", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -226,6 +277,15 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--to", required=True, help="jax | numpy | c | sympy | latex")
     e.add_argument("-o", "--output", help="write here instead of standard output")
     e.set_defaults(fn=_cmd_export)
+    v = sub.add_parser("verify", help="re-check a program's error (exhaustive for narrow formats), XLA timing",
+                       epilog=VERIFY_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    v.add_argument("path", help="run directory or front.json file")
+    v.add_argument("--pick", default="best", help="best (default), cost=N or id=K")
+    v.add_argument("--sampled", action="store_true", help="sample even where an exhaustive check is possible")
+    v.add_argument("--samples", type=int, default=20000, help="points of a sampled check (default 20000)")
+    v.add_argument("--timing", action="store_true", help="also time the JAX export against the target's jax.numpy form")
+    v.add_argument("--n", type=int, default=2 ** 22, help="elements per timed call (default 2^22)")
+    v.set_defaults(fn=_cmd_verify)
     return p
 
 

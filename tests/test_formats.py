@@ -49,3 +49,9 @@ def test_overflow():
     assert np.isinf(FORMATS["float16"].round(np.array([70000.0]))[0])
     assert np.isnan(FORMATS["float8_e4m3fn"].round(np.array([1000.0]))[0])
     assert FORMATS["float8_e4m3fn"].round(np.array([448.0]))[0] == 448.0
+
+
+def test_ulp_at_zero_is_subnormal_spacing():
+    f = FORMATS["float32"]
+    assert f.ulp(np.array([0.0]))[0] == 2.0 ** -149
+    assert f.ulp(np.array([2.0 ** -130]))[0] == 2.0 ** -149
