@@ -74,7 +74,12 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
     Returns (RunStats, Search)."""
     task = spec.task
     data = TaskData(task)
-    search = search_cls(spec.search, data.probes, task.hash_format, np.random.default_rng(spec.seed))
+    seeds = ()
+    if spec.search.init == "baselines":
+        from evaluators.baselines import baseline_programs
+        seeds = tuple(b.program for b in baseline_programs(task, spec.search.max_ops) if b.ops <= spec.search.max_ops)
+        echo(f"seeding the search with {len(seeds)} classical approximations (init: baselines)")
+    search = search_cls(spec.search, data.probes, task.hash_format, np.random.default_rng(spec.seed), seeds)
     prior_seconds = 0.0
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

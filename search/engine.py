@@ -42,7 +42,8 @@ class SearchConfig:
     population: int = 64              # in all, over the islands
     islands: int = 4
     migrate_every: int = 400          # evaluations between migrations
-    init: str = "empty"               # "empty" (f(x) = x) or "random"
+    init: str = "empty"               # "empty" (f(x) = x), "random", or "baselines" (classical
+                                      # approximations of the task, see evaluators.baselines)
     init_ops: int = 3                 # inserts per random initial program
     selector: str = "nsga2"
     hashing: bool = True
@@ -51,8 +52,11 @@ class SearchConfig:
 
 
 class Search:
-    def __init__(self, cfg: SearchConfig, probes: np.ndarray, hash_format: str, rng: np.random.Generator):
+    def __init__(self, cfg: SearchConfig, probes: np.ndarray, hash_format: str, rng: np.random.Generator,
+                 seeds: tuple = ()):
         self.cfg = cfg
+        self.seeds = tuple(seeds)         # initial programs (init: baselines)
+        self._unsown = list(seeds)
         self.rng = rng
         self.probes = probes
         self.hash_format = hash_format
@@ -77,6 +81,8 @@ class Search:
     def _fresh(self) -> Program:
         if self.cfg.init == "random":
             return random_program(self.rng, self.ctx, int(self.rng.integers(1, self.cfg.init_ops + 1)))
+        if self.seeds:
+            return self.seeds[self.rng.integers(len(self.seeds))]
         return EMPTY
 
     def ask(self, n: int) -> tuple[list[Program], int]:
@@ -89,6 +95,8 @@ class Search:
         parents = tournament(pop, n, self.rng) if pop else [None] * n
         for parent in parents:
             def breed():
+                if parent is None and self._unsown:
+                    return self._unsown.pop(0)  # each seed itself, once
                 base = parent.program if parent is not None else self._fresh()
                 if parent is None and not self._started:
                     self._started = True

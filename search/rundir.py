@@ -93,7 +93,7 @@ def front_records(front, vdata) -> list[dict]:
     for ind in front:
         y = evaluate(ind.program, vdata.x, fmt)
         err = float(np.max(pointwise_error(y, vdata.ref, vdata.w)))
-        if not err < floor:
+        if not err < floor * (1 - 1e-4):
             continue  # not better than a cheaper program on the dense grid: not on the front
         floor = err
         ulp = float(np.max(pointwise_error(y, vdata.ref, ulp_w)))

@@ -156,8 +156,8 @@ def _build(d: dict, text: str) -> RunSpec:
         if v < 0:
             raise SpecError(f"search.mutations.{k}: weight must be >= 0, got {v!r}")
     init = _get(d, "search.init", "empty")
-    if init not in ("empty", "random"):
-        raise SpecError(f"search.init: must be 'empty' or 'random', got {init!r}")
+    if init not in ("empty", "random", "baselines"):
+        raise SpecError(f"search.init: must be 'empty', 'random' or 'baselines', got {init!r}")
     hashing = _get(d, "search.hashing", True)
     if not isinstance(hashing, bool):
         raise SpecError(f"search.hashing: must be true or false, got {hashing!r}")

@@ -42,3 +42,12 @@ def test_search_does_not_breed_known_functions():
     hashes = [functional_hash(k, P) for k in kids]
     assert len(set(hashes)) == len(hashes)
     assert s.duplicates > 0  # from f(x) = x many mutations give known functions (e.g. x*1, x+0 shapes)
+
+
+def test_seeds_are_asked_first_then_mutated():
+    from search.program import parse_program
+    seeds = (parse_program("c0 = 1.5\nv0 = mul(x, c0)\nreturn v0"), parse_program("c0 = 0.5\nv0 = add(x, c0)\nreturn v0"))
+    s = Search(SearchConfig(population=8, islands=1, init="baselines"), P, "float64", np.random.default_rng(0), seeds)
+    kids, _ = s.ask(6)
+    assert kids[:2] == list(seeds)
+    assert len(kids) == 6 and all(k.ops >= 1 for k in kids[2:])
