@@ -19,7 +19,14 @@ def mp_program(prog, x):
     for i, c in enumerate(prog.consts):
         env[f"c{i}"] = mpmath.mpf(c)
     for k, ins in enumerate(prog.instrs):
-        env[f"v{k}"] = OPS[ins.op].mp(*(env[a] for a in ins.args))
+        args = [env[a] for a in ins.args]
+        if ins.op == "div" and args[1] == 0:
+            # IEEE semantics, as the interpreter: c/0 = +-inf (0/0 = nan), and
+            # later c/inf = 0, so removable singularities such as c/x at x = 0
+            # get the value hardware gives them
+            env[f"v{k}"] = mpmath.nan if args[0] == 0 else mpmath.inf * mpmath.sign(args[0])
+            continue
+        env[f"v{k}"] = OPS[ins.op].mp(*args)
     return env[prog.out]
 
 
@@ -29,9 +36,8 @@ def mp_max_error(prog, target, lo: float, hi: float, n: int = 5000, metric: str 
     with mpmath.workdps(dps):
         for x in np.linspace(lo, hi, n + 1).tolist():
             f = target.mp(x)
-            try:
-                y = mp_program(prog, x)
-            except ZeroDivisionError:
+            y = mp_program(prog, x)
+            if not mpmath.isfinite(y):
                 return float("inf")
             d = abs(y - f)
             if metric == "relative":
