@@ -129,7 +129,8 @@ def _cmd_pareto(a) -> int:
     rws = pareto.rows(doc, bases)
     if a.json:
         out = {"target": doc["target"], "interval": doc["interval"], "format": doc["format"],
-               "metric": doc["metric"], "front": [dict(r.__dict__, gain=r.gain) for r in rws],
+               "metric": doc["metric"],
+               "front": [dict(r.__dict__, gain=r.gain, poly_gain=r.poly_gain) for r in rws],
                "baselines": [{"method": b.method, "size": b.size, "ops": b.ops, "cost": b.cost, "error": b.error}
                              for b in bases]}
         print(json.dumps(out, indent=1, default=lambda v: None))

@@ -34,6 +34,13 @@ class Row:
     max_ulp: float | None
     baseline: str | None        # e.g. "minimax deg 4", the best at cost <= this
     baseline_error: float | None
+    poly_error: float | None = None   # the minimax polynomial of cost <= this
+
+    @property
+    def poly_gain(self) -> float | None:
+        if self.poly_error is None or not self.error > 0:
+            return None
+        return self.poly_error / self.error
 
     @property
     def gain(self) -> float | None:
@@ -64,9 +71,10 @@ def rows(doc: dict, baselines: list | None) -> list[Row]:
         for b in baselines or []:
             if b.cost <= r["cost"] and (best is None or b.error < best.error):
                 best = b
+        poly = min((b.error for b in baselines or [] if b.method == "minimax" and b.cost <= r["cost"]), default=None)
         ulp = r.get("max_ulp")
         out.append(Row(r["id"], r["cost"], r["ops"], _f(r["error"]), None if ulp is None else _f(ulp),
-                       None if best is None else _label(best), None if best is None else best.error))
+                       None if best is None else _label(best), None if best is None else best.error, poly))
     return out
 
 
@@ -78,13 +86,15 @@ def title(doc: dict) -> str:
 def table(doc: dict, rws: list[Row]) -> str:
     lines = [title(doc) + f" (max over a dense grid of {doc.get('verify_points', '?')} points)",
              f"{'id':>3} {'cost':>5} {'ops':>4} {'error':>10} {'max ulp':>9}   {'best baseline at <= cost':<26} "
-             f"{'its error':>10} {'gain':>9}"]
+             f"{'its error':>10} {'gain':>8}   {'minimax poly':>12} {'gain':>8}"]
     for r in rws:
         ulp = "" if r.max_ulp is None else f"{r.max_ulp:.3g}"
         gain = "" if r.gain is None else f"{r.gain:.3g}x"
         be = "" if r.baseline_error is None else f"{r.baseline_error:.3e}"
+        pe = "" if r.poly_error is None else f"{r.poly_error:.3e}"
+        pg = "" if r.poly_gain is None else f"{r.poly_gain:.3g}x"
         lines.append(f"{r.id:>3} {r.cost:>5g} {r.ops:>4} {r.error:>10.3e} {ulp:>9}   {r.baseline or '-':<26} "
-                     f"{be:>10} {gain:>9}")
+                     f"{be:>10} {gain:>8}   {pe:>12} {pg:>8}")
     return "\n".join(lines)
 
 
