@@ -3,7 +3,8 @@
 The population is split into ``islands`` that evolve apart (each its own
 NSGA-II population) and pass their front to the next island every
 ``migrate_every`` evaluations, which keeps several families of programs
-alive.  ``ask(n)`` breeds n children on one island (round robin) and returns
+alive; an island whose children improved nothing on the archive for
+``restart_after`` evaluations starts again from the initial program(s).  ``ask(n)`` breeds n children on one island (round robin) and returns
 them with the island's tag, which ``tell`` takes back: parents by tournament,
 one mutation each, and
 (with hashing on) children whose function was already evaluated or is being
@@ -42,6 +43,8 @@ class SearchConfig:
     population: int = 64              # in all, over the islands
     islands: int = 4
     migrate_every: int = 400          # evaluations between migrations
+    restart_after: int = 3000         # restart an island that improved nothing in this many
+                                      # evaluations (0: never); it takes no migrants for half that
     init: str = "empty"               # "empty" (f(x) = x), "random", or "baselines" (classical
                                       # approximations of the task, see evaluators.baselines)
     init_ops: int = 3                 # inserts per random initial program
@@ -70,6 +73,10 @@ class Search:
         self._started = False
         self._next = 0
         self._last_migration = 0
+        self.restarts = 0
+        k = len(self.islands)
+        self._improved_at = [0] * k       # evaluation count of each island's last archive gain
+        self._closed_until = [0] * k      # a restarted island takes no migrants before this
 
     @property
     def population(self) -> list[Individual]:
@@ -126,17 +133,26 @@ class Search:
         for r in results:
             self.births += 1
             ind = Individual(r.program, r.error, r.cost, r.ops, r.hash, self.births)
-            self.archive.add(ind)
+            if self.archive.add(ind):
+                self._improved_at[island] = self.evaluated + len(results)
             new.append(ind)
             if self.cfg.hashing:
                 self.seen.add(r.hash)
         self.evaluated += len(results)
         self.islands[island] = self._survive(self.islands[island] + new)
+        ra = self.cfg.restart_after
+        if ra and len(self.islands) > 1 and self.evaluated - self._improved_at[island] > ra:
+            # stagnant: start this island again from the initial program(s)
+            self.islands[island] = []
+            self._improved_at[island] = self.evaluated
+            self._closed_until[island] = self.evaluated + ra // 2
+            self.restarts += 1
         if len(self.islands) > 1 and self.evaluated - self._last_migration >= self.cfg.migrate_every:
             self._last_migration = self.evaluated
             fronts = [self._front(isl) for isl in self.islands]
             for k in range(len(self.islands)):
-                self.islands[k] = self._survive(self.islands[k] + fronts[k - 1])
+                if self.evaluated >= self._closed_until[k]:
+                    self.islands[k] = self._survive(self.islands[k] + fronts[k - 1])
 
     def _survive(self, inds: list[Individual]) -> list[Individual]:
         """One individual per function (the lower error, then the cheaper), then the selector."""
@@ -176,7 +192,9 @@ class Search:
                 "archive": [ind(i) for i in self.archive.best.values()],
                 "seen": sorted(self.seen), "evaluated": self.evaluated, "duplicates": self.duplicates,
                 "births": self.births, "started": self._started, "next": self._next,
-                "last_migration": self._last_migration, "rng": self.rng.bit_generator.state}
+                "last_migration": self._last_migration, "restarts": self.restarts,
+                "improved_at": self._improved_at, "closed_until": self._closed_until,
+                "rng": self.rng.bit_generator.state}
 
     def restore(self, st: dict) -> None:
         def ind(d):
@@ -188,4 +206,8 @@ class Search:
         self.seen = set(st["seen"])
         self.evaluated, self.duplicates, self.births = st["evaluated"], st["duplicates"], st["births"]
         self._started, self._next, self._last_migration = st["started"], st["next"], st["last_migration"]
+        k = len(self.islands)
+        self.restarts = st.get("restarts", 0)
+        self._improved_at = st.get("improved_at", [self.evaluated] * k)
+        self._closed_until = st.get("closed_until", [0] * k)
         self.rng.bit_generator.state = st["rng"]

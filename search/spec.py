@@ -53,7 +53,7 @@ _SCHEMA = {
     "name": None,
     "description": None,
     "target": {"function": None, "interval": None, "format": None, "metric": None, "error": None},
-    "search": {"ops": None, "max_ops": None, "population": None, "islands": None, "migrate_every": None, "init": None, "init_ops": None,
+    "search": {"ops": None, "max_ops": None, "population": None, "islands": None, "migrate_every": None, "restart_after": None, "init": None, "init_ops": None,
                "selector": None, "hashing": None, "batch": None, "mutations": None, "dedup_retries": None},
     "budget": {"seconds": None, "evaluations": None, "stop_when": None},
     "cost": {"model": None, "weights": None},
@@ -164,6 +164,7 @@ def _build(d: dict, text: str) -> RunSpec:
     search = SearchConfig(
         ops=tuple(ops), max_ops=_int(d, "search.max_ops", 12, 1), population=_int(d, "search.population", 64, 2),
         islands=_int(d, "search.islands", 4, 1), migrate_every=_int(d, "search.migrate_every", 400, 1),
+        restart_after=_int(d, "search.restart_after", 3000, 0),
         init=init, init_ops=_int(d, "search.init_ops", 3, 1), selector=_choice(d, "search.selector", "nsga2", SELECTORS),
         hashing=hashing, dedup_retries=_int(d, "search.dedup_retries", 20, 1), mutation_weights=dict(mweights))
 

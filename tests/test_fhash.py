@@ -51,3 +51,19 @@ def test_seeds_are_asked_first_then_mutated():
     kids, _ = s.ask(6)
     assert kids[:2] == list(seeds)
     assert len(kids) == 6 and all(k.ops >= 1 for k in kids[2:])
+
+
+def test_stagnant_island_restarts():
+    from search.evaluate import Result
+    from search.program import parse_program
+    s = Search(SearchConfig(population=8, islands=2, restart_after=20, migrate_every=10**9), P, "float64",
+               np.random.default_rng(0))
+    p = parse_program("c0 = 2.0\nv0 = mul(x, c0)\nreturn v0")
+    s.tell([Result(p, 0.5, 1, 1, "h0")], island=0)
+    assert s.islands[0]
+    for i in range(30):  # worse results: no archive gain
+        s.tell([Result(p, 0.9, 1, 1, f"h{i + 1}")], island=0)
+        if s.restarts:
+            break
+    assert s.restarts == 1 and s.islands[0] == [] and i == 20
+    assert s.archive.front()[0].error == 0.5  # the archive keeps what the island found
