@@ -44,7 +44,7 @@ class Trace:
 
     def time_to(self, cost, err):
         """First time any program of cost <= ``cost`` had error <= err."""
-        ts = [t for c, h in self.history.items() if c <= cost for t, e in h if e <= err]
+        ts = [t for c, h in self.history.items() if c <= cost for t, e in h if e <= err * (1 + 1e-9)]
         return min(ts, default=None)
 
 
@@ -129,6 +129,10 @@ def main(argv=None):
         lost = [c for c in sorted(full.history) if full.best_at_or_below(c) < ablations[n].best_at_or_below(c)]
         if lost:
             print(f"  {n} never reached the full search's error at {', '.join(f'{c:g}' for c in lost)} ops "
+                  f"within the budget")
+        won = [c for c in sorted(full.history) if ablations[n].best_at_or_below(c) < full.best_at_or_below(c)]
+        if won:
+            print(f"  the full search never reached {n}'s error at {', '.join(f'{c:g}' for c in won)} ops "
                   f"within the budget")
 
 
