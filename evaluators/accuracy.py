@@ -34,7 +34,12 @@ def _rel_w(f, fmt):
 
 METRICS.register("relative", Metric("relative", _rel_w, "|approx - f| / |f|"))
 METRICS.register("absolute", Metric("absolute", lambda f, fmt: np.ones_like(f), "|approx - f|"))
-METRICS.register("ulp", Metric("ulp", lambda f, fmt: 1.0 / fmt.ulp(f), "|approx - f| / ulp(f) in the run's format"))
+def _ulp_w(f, fmt):
+    with np.errstate(over="ignore", divide="ignore"):
+        return 1.0 / fmt.ulp(f)
+
+
+METRICS.register("ulp", Metric("ulp", _ulp_w, "|approx - f| / ulp(f) in the run's format"))
 
 
 def pointwise_error(y, ref, weight: np.ndarray) -> np.ndarray:
