@@ -7,7 +7,7 @@ expression parser of ``evaluators.targets``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml

@@ -11,6 +11,7 @@ from evaluators.mpcheck import mp_max_error
 from evaluators.targets import Target
 from search.evaluate import Task, TaskData
 from search.program import parse_program
+from conftest import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,10 +79,6 @@ def test_pareto_verb_prints_table(run_dir):
     assert r.returncode == 0
     assert "exp2 on [0, 1]" in r.stdout and "error" in r.stdout
 
-
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "search.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300)
 
 
 def test_pareto_with_baselines_plot_and_json(run_dir, tmp_path):

@@ -1,9 +1,7 @@
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from conftest import cli
 from search.cli import main
 from search.spec import SpecError, parse_spec
 
@@ -47,9 +45,7 @@ def test_expression_targets_are_parsed_safely():
     assert abs(Target(s.task.target).mp(0.5) - 1 / (1 + mpmath.exp(-0.5))) < 1e-14
 
 
-def run_cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "search.cli", *args], capture_output=True, text=True,
-                          cwd=cwd or Path(__file__).resolve().parents[1], timeout=120)
+run_cli = cli
 
 
 def test_cli_bad_spec_one_line_exit_2(tmp_path):

@@ -1,16 +1,8 @@
 """A small bfloat16 search, then `numsearch verify`: its exhaustive figure must
 equal the max ULP in front.json (the bfloat16 grid is every value of the interval)."""
 import json
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def cli(*args):
-    return subprocess.run([sys.executable, "-m", "search.cli", *map(str, args)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300)
+from conftest import cli
 
 
 def test_bfloat16_run_then_exhaustive_verify(tmp_path):
