@@ -103,7 +103,7 @@ def export_c(program, fmt_name: str, header_comment: str = "", name: str = "appr
     note = (f"numsearch export (C99): {name}() in {fmt_name} arithmetic"
             + (" (float64 semantics)" if fmt_name == "real" else "") + ".\n"
             + f"Every instruction is rounded once to {fmt.name} (nearest, ties to even); constants\n"
-            + f"are {fmt.name} values" + (f", carried in float; ops run in double, then rnd_().\n" if narrow else ".\n")
+            + f"are {fmt.name} values" + (", carried in float; ops run in double, then rnd_().\n" if narrow else ".\n")
             + "Build: cc -O2 -std=c99 file.c -lm (or -ffp-contract=off: a*b + c must not be\n"
             + "fused); never -ffast-math. Assumes FLT_EVAL_METHOD == 0 (x86-64, AArch64).")
     head = (header_comment.strip("\n") + "\n\n" if header_comment.strip() else "") + note
