@@ -114,7 +114,3 @@ class Evaluator:
 
     def evaluate(self, programs, bests: dict | None = None) -> list[Result]:
         return [self.evaluate_one(p, bests) for p in programs]
-
-
-def with_fit(task: Task, **kw) -> Task:
-    return replace(task, fit=replace(task.fit, **kw))

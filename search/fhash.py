@@ -3,8 +3,9 @@
 The hash is taken over the program's float64 outputs on fixed probe inputs
 spread over the target interval, each rounded to 36 significand bits (so
 reassociation noise in the last bits does not split equal functions), and
-hashed with BLAKE2b.  ``FunctionalCache`` maps hashes to evaluation results so
-each function is evaluated once (Unified Functional Hashing, arXiv 2302.05433).
+hashed with BLAKE2b.  The engine keeps the hashes of every function bred or
+evaluated and does not breed a child whose hash it knows, so each function is
+evaluated once (Unified Functional Hashing, arXiv 2302.05433).
 """
 from __future__ import annotations
 
@@ -30,34 +31,3 @@ def functional_hash(prog, probes: np.ndarray, fmt="float64") -> str:
     q[np.isnan(q)] = np.nan  # one NaN payload
     q = q + 0.0  # -0.0 -> 0.0
     return hashlib.blake2b(q.tobytes(), digest_size=8).hexdigest()
-
-
-class FunctionalCache:
-    """Hash -> result, with hit/miss counts."""
-
-    def __init__(self):
-        self._d: dict[str, object] = {}
-        self.hits = 0
-        self.misses = 0
-
-    def __contains__(self, h: str) -> bool:
-        return h in self._d
-
-    def get(self, h: str):
-        r = self._d.get(h)
-        if r is None:
-            self.misses += 1
-        else:
-            self.hits += 1
-        return r
-
-    def put(self, h: str, result) -> None:
-        self._d[h] = result
-
-    def __len__(self) -> int:
-        return len(self._d)
-
-    @property
-    def hit_rate(self) -> float:
-        n = self.hits + self.misses
-        return self.hits / n if n else 0.0

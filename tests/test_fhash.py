@@ -1,7 +1,7 @@
 import numpy as np
 
 from search.engine import Search, SearchConfig
-from search.fhash import FunctionalCache, functional_hash, probe_points
+from search.fhash import functional_hash, probe_points
 from search.program import parse_program
 
 P = probe_points(0.0, 1.0)
@@ -28,12 +28,6 @@ def test_different_functions_different_hash():
     assert len(set(hs)) == len(hs) - 1  # x/x and the constant 1 are the same function
     assert hs[4] == hs[5]
 
-
-def test_cache_counts():
-    c = FunctionalCache()
-    c.put("a", 1)
-    assert c.get("a") == 1 and c.get("b") is None
-    assert c.hits == 1 and c.misses == 1 and c.hit_rate == 0.5
 
 
 def test_search_does_not_breed_known_functions():
