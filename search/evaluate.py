@@ -8,7 +8,7 @@ format on the scoring grid.  Pure: no Ray here (see ``ray_driver``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
