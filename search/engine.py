@@ -1,17 +1,17 @@
 """The evolutionary search as ask/tell: pure Python, no Ray, seeded RNG.
 
-The population is split into ``islands`` that evolve apart (each its own
-NSGA-II population) and pass their front to the next island every
-``migrate_every`` evaluations, which keeps several families of programs
-alive; an island whose children improved nothing on the archive for
-``restart_after`` evaluations starts again from the initial program(s).  ``ask(n)`` breeds n children on one island (round robin) and returns
-them with the island's tag, which ``tell`` takes back: parents by tournament,
-one mutation each, and
-(with hashing on) children whose function was already evaluated or is being
-evaluated are not bred: the mutation is retried instead, and each such
-duplicate counts as an evaluation the functional hash saved.  ``tell``
-takes evaluated results, updates the Pareto archive, and keeps the
-population by the selector (NSGA-II by default), one program per function.
+Islands: the population is split into sub-populations that evolve apart
+(each kept by the selector, NSGA-II by default, one program per function)
+and pass their front to the next island every ``migrate_every``
+evaluations; an island whose children improved nothing on the archive for
+``restart_after`` evaluations starts again from the initial program(s).
+
+``ask(n)`` breeds n children on one island (round robin) and returns them
+with the island's tag: parents by tournament, one mutation each.  With
+hashing on, a child whose function was already bred or evaluated is not
+bred: the mutation is retried, and each such duplicate counts as an
+evaluation the functional hash saved.  ``tell(results, tag)`` updates the
+Pareto archive and the island.
 """
 from __future__ import annotations
 
