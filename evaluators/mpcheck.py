@@ -10,24 +10,22 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 
+from primitives.interpret import walk
 from primitives.ops import OPS
+
+
+def _mp_step(op, args):
+    if op == "div" and args[1] == 0:
+        # IEEE semantics, as the interpreter: c/0 = +-inf (0/0 = nan), and
+        # later c/inf = 0, so removable singularities such as c/x at x = 0
+        # get the value hardware gives them
+        return mpmath.nan if args[0] == 0 else mpmath.inf * mpmath.sign(args[0])
+    return OPS[op].mp(*args)
 
 
 def mp_program(prog, x):
     """The program at one mpmath point, in real arithmetic (current precision)."""
-    env = {"x": mpmath.mpf(x)}
-    for i, c in enumerate(prog.consts):
-        env[f"c{i}"] = mpmath.mpf(c)
-    for k, ins in enumerate(prog.instrs):
-        args = [env[a] for a in ins.args]
-        if ins.op == "div" and args[1] == 0:
-            # IEEE semantics, as the interpreter: c/0 = +-inf (0/0 = nan), and
-            # later c/inf = 0, so removable singularities such as c/x at x = 0
-            # get the value hardware gives them
-            env[f"v{k}"] = mpmath.nan if args[0] == 0 else mpmath.inf * mpmath.sign(args[0])
-            continue
-        env[f"v{k}"] = OPS[ins.op].mp(*args)
-    return env[prog.out]
+    return walk(prog, mpmath.mpf(x), [mpmath.mpf(c) for c in prog.consts], _mp_step)
 
 
 def mp_max_error(prog, target, lo: float, hi: float, n: int = 5000, metric: str = "relative", dps: int = 50) -> float:

@@ -39,7 +39,7 @@ import numpy as np
 
 from primitives import doubledouble as ddm
 from primitives.formats import FORMATS, Format
-from primitives.interpret import evaluate
+from primitives.interpret import evaluate, walk
 from primitives.ops import OPS
 
 from . import reference as refmod
@@ -214,27 +214,18 @@ def eval_float32(program, x32: np.ndarray) -> np.ndarray:
     returns float32."""
     fmt = FORMATS["float32"]
     cs = [np.float32(c) for c in fmt.round(np.asarray(program.consts, dtype=np.float64))] if program.consts else []
-    vals: list = []
 
-    def get(r):
-        if r == "x":
-            return x32
-        return cs[int(r[1:])] if r[0] == "c" else vals[int(r[1:])]
+    def step(op, args):
+        if op in _NATIVE_F32:
+            return _NATIVE_F32[op](*args, dtype=np.float32)
+        if op == "neg":
+            return np.negative(args[0])
+        if op == "fma":
+            return np.broadcast_to(_fma_float32(*args), x32.shape)
+        a64 = [np.broadcast_to(np.asarray(a, dtype=np.float64), x32.shape) for a in args]
+        return OPS[op].rounded(a64, fmt).astype(np.float32)
 
-    with np.errstate(all="ignore"):
-        for ins in program.instrs:
-            args = [get(a) for a in ins.args]
-            if ins.op in _NATIVE_F32:
-                v = _NATIVE_F32[ins.op](*args, dtype=np.float32)
-            elif ins.op == "neg":
-                v = np.negative(args[0])
-            elif ins.op == "fma":
-                v = np.broadcast_to(_fma_float32(*args), x32.shape)
-            else:
-                a64 = [np.broadcast_to(np.asarray(a, dtype=np.float64), x32.shape) for a in args]
-                v = OPS[ins.op].rounded(a64, fmt).astype(np.float32)
-            vals.append(v)
-    return np.broadcast_to(np.asarray(get(program.out), dtype=np.float32), x32.shape)
+    return np.broadcast_to(np.asarray(walk(program, x32, cs, step), dtype=np.float32), x32.shape)
 
 
 def program_function(program, fmt_name: str) -> Callable[[np.ndarray], np.ndarray]:

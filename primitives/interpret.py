@@ -20,30 +20,32 @@ def _fmt(fmt) -> Format:
     return FORMATS[fmt] if isinstance(fmt, str) else fmt
 
 
+def walk(prog, x_value, const_values, step):
+    """Run the SSA program: ``step(op_name, args)`` computes each instruction
+    from its argument values; returns the value of the output reference."""
+    vals: list = []
+
+    def get(r):
+        if r == "x":
+            return x_value
+        return const_values[int(r[1:])] if r[0] == "c" else vals[int(r[1:])]
+
+    with np.errstate(all="ignore"):
+        for ins in prog.instrs:
+            vals.append(step(ins.op, [get(a) for a in ins.args]))
+    return get(prog.out)
+
+
 def evaluate(prog, x, fmt="real", consts=None):
     fmt = _fmt(fmt)
     x = np.asarray(x, dtype=np.float64)
     cs = prog.consts if consts is None else consts
-    vals: list = []
     if fmt.is_real:
         zero = np.zeros_like(x)
-        xv = (x, zero)
         cv = [(np.full_like(x, c), zero) for c in cs]
-    else:
-        xv = x
-        cv = [np.full_like(x, c) for c in fmt.round(np.asarray(cs, dtype=np.float64))] if len(cs) else []
-
-    def get(r):
-        if r == "x":
-            return xv
-        return cv[int(r[1:])] if r[0] == "c" else vals[int(r[1:])]
-
-    with np.errstate(all="ignore"):
-        for ins in prog.instrs:
-            op = OPS[ins.op]
-            args = [get(a) for a in ins.args]
-            vals.append(op.real(*args) if fmt.is_real else op.rounded(args, fmt))
-    return get(prog.out)
+        return walk(prog, (x, zero), cv, lambda op, args: OPS[op].real(*args))
+    cv = [np.full_like(x, c) for c in fmt.round(np.asarray(cs, dtype=np.float64))] if len(cs) else []
+    return walk(prog, x, cv, lambda op, args: OPS[op].rounded(args, fmt))
 
 
 def evaluate_float(prog, x, fmt="real", consts=None) -> np.ndarray:
