@@ -9,6 +9,8 @@ Methods (``BASELINES``, looked up by name):
   the rest refitted (see ``evaluators.fpminimax``).
 - ``pade``: Padé approximant p/q of type (m, n), n >= 1, about the midpoint.
 - ``rational_minimax``: best rational p/q of type (m, n), n >= 1 (Remez).
+- ``rational_cf``: the same fits in continued-fraction form
+  (``evaluators.contfrac``): type (n, n) in 3n ops instead of 4n.
 
 The minimax fits use the weight of the task's metric: 1 for ``absolute``,
 1/|f| for ``relative`` and ``ulp`` (ulp weights are piecewise constant, and
@@ -17,7 +19,8 @@ relative is their smooth stand-in).
 Programs and op counts (``evaluators.horner``): Horner form in x with ``mul``
 and ``add``, coefficients rounded to the run's format: a polynomial of degree
 d costs 2d ops; a rational of type (m, n), with q made monic, 2(m + n) ops
-(2m for p, 2n - 1 for q, 1 ``div``), as a polynomial of degree m + n.
+(2m for p, 2n - 1 for q, 1 ``div``), as a polynomial of degree m + n;
+``rational_cf`` builds its Programs with ``evaluators.contfrac`` instead.
 
 ``Baseline.error`` is the Program's max error in the task's metric, evaluated
 in the task's format on the task's dense verify grid (``TaskData.error``),
@@ -47,6 +50,7 @@ from search.program import Program
 from . import remez as rz
 from .cost import COST_MODELS
 from .fpminimax import fpminimax
+from .contfrac import cf_cost, cf_program
 from .horner import horner_program
 from .reference import cache_dir
 from .targets import Target
@@ -179,6 +183,18 @@ def _types(max_ops: int) -> list:
     return [(s - n, n) for s in range(1, max_ops // 2 + 1) for n in range(1, s + 1)]
 
 
+def _cf_types(max_ops: int) -> list:
+    return [(m, n) for n in range(1, max_ops) for m in range(n - 1, max_ops) if cf_cost(m, n) <= max_ops]
+
+
+def _horner(fit: Fit, fmt) -> Program:
+    return horner_program(fit.num, fit.den, fmt)
+
+
+def _cf(fit: Fit, fmt) -> Program | None:
+    return cf_program(fit.num, fit.den, fmt)
+
+
 @dataclass(frozen=True)
 class Method:
     name: str
@@ -186,6 +202,8 @@ class Method:
     sizes: Callable[[int], list]   # max_ops -> sizes with ops <= max_ops
     doc: str
     format_dependent: bool = False
+    build: Callable = _horner      # (Fit, format) -> Program, or None if it cannot
+    fit_name: str = ""             # share the cached fits of this method (default: own)
 
 
 BASELINES: Registry[Method] = Registry("baseline")
@@ -196,11 +214,9 @@ BASELINES.register("fpminimax", Method("fpminimax", _fpminimax, _degrees,
 BASELINES.register("pade", Method("pade", _pade, _types, "Padé approximant about the midpoint"))
 BASELINES.register("rational_minimax", Method("rational_minimax", _rational_minimax, _types,
                                               "rational minimax p/q (Remez)"))
-
-
-def fit_program(fit: Fit, fmt) -> Program:
-    """The Horner Program of a Fit, coefficients rounded to ``fmt``."""
-    return horner_program(fit.num, fit.den, fmt)
+BASELINES.register("rational_cf", Method("rational_cf", _rational_minimax, _cf_types,
+                                         "rational minimax p/q as a continued fraction", build=_cf,
+                                         fit_name="rational_minimax"))
 
 
 # ------------------------------------------------------------------ cache
@@ -219,7 +235,7 @@ def _json_mp(pair):
 
 
 def _cache_path(pb: Problem, method: Method, size) -> os.PathLike:
-    key = [CACHE_VERSION, method.name, size, pb.target.text, pb.lo.hex(), pb.hi.hex(),
+    key = [CACHE_VERSION, method.fit_name or method.name, size, pb.target.text, pb.lo.hex(), pb.hi.hex(),
            pb.relative, pb.coeff_format if method.format_dependent else "", rz.GRID_POINTS]
     h = hashlib.sha256(json.dumps(key).encode()).hexdigest()[:32]
     return cache_dir() / "baselines" / f"{h}.json"
@@ -277,7 +293,9 @@ def baseline_programs(task, max_ops: int, methods=None, data=None,
             fit = cached_fit(pb, method, size)
             if fit is None:
                 continue
-            prog = fit_program(fit, task.fmt)
+            prog = method.build(fit, task.fmt)
+            if prog is None:
+                continue
             err = data.error(prog)
             if prog.ops <= max_ops and np.isfinite(err):
                 out.append(Baseline(name, size, prog.ops, err, prog, fit.exact_error,

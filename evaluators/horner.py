@@ -24,11 +24,12 @@ from primitives.formats import FORMATS, Format
 from search.program import Instr, Program
 
 
-def _horner(coeffs: list[float], consts: list, instrs: list, monic: bool = False) -> str:
+def append_horner(coeffs: list, consts: list, instrs: list, monic: bool = False, rnd=None) -> str:
     """Append Horner's scheme for sum coeffs[k] x^k (with an implied leading 1
-    if monic) to consts/instrs; return the reference of its value."""
+    if monic) to consts/instrs; return the reference of its value.  ``rnd``
+    rounds each coefficient as it is stored (default: as given)."""
     def const(v):
-        consts.append(v)
+        consts.append(v if rnd is None else rnd(v))
         return f"c{len(consts) - 1}"
 
     if monic:
@@ -62,8 +63,8 @@ def horner_program(num, den=None, fmt: Format | str = "real") -> Program:
         q = [rnd(mpmath.mpf(c) / lead) for c in dn[:-1]]
     consts: list = []
     instrs: list = []
-    out = _horner(p, consts, instrs)
+    out = append_horner(p, consts, instrs)
     if q:
-        instrs.append(Instr("div", (out, _horner(q, consts, instrs, monic=True))))
+        instrs.append(Instr("div", (out, append_horner(q, consts, instrs, monic=True))))
         out = f"v{len(instrs) - 1}"
     return Program(tuple(consts), tuple(instrs), out)

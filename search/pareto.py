@@ -113,9 +113,11 @@ def plot(doc: dict, baselines: list, path: str) -> None:
         ax.plot(xs, ys, "o", color="C3", ms=7, label="numsearch front", zorder=5)
         for x, y in front:
             ax.annotate(f"{y:.1e}", (x, y), textcoords="offset points", xytext=(6, 4), fontsize=7, color="C3")
-    markers = {"minimax": "s", "rational_minimax": "D", "taylor": "v", "pade": "^", "fpminimax": "x"}
+    markers = {"minimax": "s", "rational_minimax": "D", "taylor": "v", "pade": "^", "fpminimax": "x",
+               "rational_cf": "P"}
     names = {"minimax": "minimax polynomial", "rational_minimax": "minimax rational", "taylor": "Taylor",
-             "pade": "Padé", "fpminimax": "minimax poly, rounded coeffs"}
+             "pade": "Padé", "fpminimax": "minimax poly, rounded coeffs",
+             "rational_cf": "minimax rational, continued fraction"}
     for i, m in enumerate(sorted({b.method for b in baselines})):
         pts = sorted((b.cost, b.error) for b in baselines if b.method == m and b.error > 0)
         if pts:

@@ -19,7 +19,7 @@ SPEC = """
 name: e2e
 target: {function: exp2, interval: [0, 1], format: real, metric: relative}
 search: {ops: [add, sub, mul, div], max_ops: 4, population: 32, batch: 4}
-budget: {seconds: 240, evaluations: 800}
+budget: {seconds: 240, evaluations: 2000}
 evaluation: {verify_points: 4000}
 workers: 2
 seed: 3
