@@ -66,7 +66,7 @@ class Search:
         self.ctx = MutationContext(tuple(cfg.ops), dict(cfg.mutation_weights))
         self.islands: list[list[Individual]] = [[] for _ in range(max(cfg.islands, 1))]
         self.archive = ParetoArchive()
-        self.seen: set[str] = set()
+        self.seen: dict[str, int] = {}   # functional hash -> fewest ops it was bred or scored with
         self.evaluated = 0
         self.duplicates = 0           # children not bred because their function was known
         self.births = 0
@@ -114,17 +114,18 @@ class Search:
 
     def _admit_one(self, breed, out: list) -> None:
         """Append the first of up to ``dedup_retries`` bred programs that fits
-        max_ops and (with hashing) computes a function not seen before."""
+        max_ops and (with hashing) computes a function not seen before, or one
+        seen only with more ops (the same function, cheaper, is news)."""
         for _ in range(self.cfg.dedup_retries):
             child = breed()
             if child.ops > self.cfg.max_ops:
                 continue
             if self.cfg.hashing:
                 h = self._hash(child)
-                if h in self.seen:
+                if self.seen.get(h, child.ops + 1) <= child.ops:
                     self.duplicates += 1
                     continue
-                self.seen.add(h)
+                self.seen[h] = child.ops
             out.append(child)
             return
 
@@ -137,7 +138,7 @@ class Search:
                 self._improved_at[island] = self.evaluated + len(results)
             new.append(ind)
             if self.cfg.hashing:
-                self.seen.add(r.hash)
+                self.seen[r.hash] = min(self.seen.get(r.hash, r.ops), r.ops)
         self.evaluated += len(results)
         self.islands[island] = self._survive(self.islands[island] + new)
         ra = self.cfg.restart_after
@@ -190,7 +191,7 @@ class Search:
                          "cost": i.cost, "ops": i.ops, "hash": i.hash, "birth": i.birth}
         return {"islands": [[ind(i) for i in isl] for isl in self.islands],
                 "archive": [ind(i) for i in self.archive.best.values()],
-                "seen": sorted(self.seen), "evaluated": self.evaluated, "duplicates": self.duplicates,
+                "seen": sorted(self.seen.items()), "evaluated": self.evaluated, "duplicates": self.duplicates,
                 "births": self.births, "started": self._started, "next": self._next,
                 "last_migration": self._last_migration, "restarts": self.restarts,
                 "improved_at": self._improved_at, "closed_until": self._closed_until,
@@ -203,7 +204,8 @@ class Search:
         self.archive = ParetoArchive()
         for d in st["archive"]:
             self.archive.add(ind(d))
-        self.seen = set(st["seen"])
+        # [hash, ops] pairs; a bare hash (older checkpoints) counts as seen at 0 ops
+        self.seen = dict((e, 0) if isinstance(e, str) else tuple(e) for e in st["seen"])
         self.evaluated, self.duplicates, self.births = st["evaluated"], st["duplicates"], st["births"]
         self._started, self._next, self._last_migration = st["started"], st["next"], st["last_migration"]
         k = len(self.islands)

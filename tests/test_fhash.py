@@ -33,8 +33,11 @@ def test_different_functions_different_hash():
 def test_search_does_not_breed_known_functions():
     s = Search(SearchConfig(population=8), P, "float64", np.random.default_rng(0))
     kids, _ = s.ask(40)
-    hashes = [functional_hash(k, P) for k in kids]
-    assert len(set(hashes)) == len(hashes)
+    fewest = {}
+    for k in kids:  # a function comes again only with fewer ops
+        hk = functional_hash(k, P)
+        assert k.ops < fewest.get(hk, k.ops + 1)
+        fewest[hk] = k.ops
     assert s.duplicates > 0  # from f(x) = x many mutations give known functions (e.g. x*1, x+0 shapes)
 
 
@@ -45,6 +48,22 @@ def test_seeds_are_asked_first_then_mutated():
     kids, _ = s.ask(6)
     assert kids[:2] == list(seeds)
     assert len(kids) == 6 and all(k.ops >= 1 for k in kids[2:])
+
+
+def test_same_function_with_fewer_ops_is_admitted():
+    """Seeds (sown in order): 2x+2x as mul/add (3 ops) is known, then 4*x (1 op) is
+    the same function cheaper and is bred; a costlier copy of a known one is not."""
+    costly = parse_program("c0 = 2.0\nv0 = mul(x, c0)\nv1 = mul(x, c0)\nv2 = add(v0, v1)\nreturn v2")
+    cheap = parse_program("c0 = 4.0\nv0 = mul(x, c0)\nreturn v0")
+    assert functional_hash(costly, P) == functional_hash(cheap, P) and (costly.ops, cheap.ops) == (3, 1)
+    s = Search(SearchConfig(population=8, islands=1, init="baselines"), P, "float64", np.random.default_rng(0),
+               (costly, cheap, costly))
+    kids, _ = s.ask(3)
+    assert kids[:2] == [costly, cheap] and costly not in kids[2:]
+    assert s.seen[functional_hash(cheap, P)] == 1 and s.duplicates >= 1
+    t = Search(SearchConfig(population=8, islands=1), P, "float64", np.random.default_rng(0))
+    t.restore(s.state())
+    assert t.seen == s.seen
 
 
 def test_stagnant_island_restarts():
