@@ -102,8 +102,8 @@ class Search:
         parents = tournament(pop, n, self.rng) if pop else [None] * n
         for parent in parents:
             def breed():
-                if parent is None and self._unsown:
-                    return self._unsown.pop(0)  # each seed itself, once
+                if self._unsown:
+                    return self._unsown.pop(0)  # each seed itself, once, before any child
                 base = parent.program if parent is not None else self._fresh()
                 if parent is None and not self._started:
                     self._started = True

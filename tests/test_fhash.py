@@ -50,6 +50,17 @@ def test_seeds_are_asked_first_then_mutated():
     assert len(kids) == 6 and all(k.ops >= 1 for k in kids[2:])
 
 
+def test_every_seed_is_sown_even_after_the_population_fills():
+    from search.evaluate import Result
+    seeds = tuple(parse_program(f"c0 = {1 + k / 8}\nv0 = mul(x, c0)\nreturn v0") for k in range(12))
+    s = Search(SearchConfig(population=8, islands=1, init="baselines"), P, "float64", np.random.default_rng(0), seeds)
+    kids, _ = s.ask(4)
+    s.tell([Result(k, 0.5, 1, 1, functional_hash(k, P)) for k in kids])
+    assert s.islands[0]  # a population now: parents are drawn from it
+    more, _ = s.ask(10)
+    assert kids + more[:8] == list(seeds) and not s._unsown
+
+
 def test_same_function_with_fewer_ops_is_admitted():
     """Seeds (sown in order): 2x+2x as mul/add (3 ops) is known, then 4*x (1 op) is
     the same function cheaper and is bred; a costlier copy of a known one is not."""
