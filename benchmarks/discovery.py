@@ -7,13 +7,16 @@ evolutionary search with functional hashing off.  Prints, per op count, the
 best error of each, the minimax polynomial of equal op count beside it (when
 the baselines module is available), and the wall time at which each figure was
 first reached; then the gain of each part as a ratio of times to reach the
-same error.
+same error.  With --seeds N every arm runs N times (seeds seed..seed+N-1): the
+table shows medians over seeds, the gains are taken per (cost, seed) pair,
+the full search and its ablation paired by seed.
 
-    python benchmarks/discovery.py runs/exp2_quick.yaml --seconds 120 --workers 2
+    python benchmarks/discovery.py runs/exp2_quick.yaml --seconds 120 --workers 2 --seeds 3
 """
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -62,18 +65,35 @@ def run(spec, cls, workers, address, label):
 
 
 def minimax_by_ops(task, max_ops):
-    try:
-        from evaluators.baselines import best_baseline_by_ops
-    except ImportError:
-        return {}
-    try:
-        return {k: b.error for k, b in best_baseline_by_ops(task, max_ops, methods=("minimax",)).items()}
-    except TypeError:
-        return {k: b.error for k, b in best_baseline_by_ops(task, max_ops).items() if b.method == "minimax"}
+    from evaluators.baselines import best_baseline_by_ops
+    return {k: b.error for k, b in best_baseline_by_ops(task, max_ops, methods=("minimax",)).items()}
 
 
 def fmt_t(t):
     return "-" if t is None else f"{t:.0f}s"
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def gains(full: list, abl: list, costs) -> tuple[list, list, list]:
+    """Per (cost, seed), paired by seed: ratios of time to reach the ablation's
+    best error (ablation / full), and the pairs where only one side got there."""
+    ratios, full_only, abl_only = [], [], []
+    for i, (f, a) in enumerate(zip(full, abl)):
+        for c in costs:
+            ea, ef = a.best_at_or_below(c), f.best_at_or_below(c)
+            if ef < ea:
+                full_only.append((c, i))
+            elif ea < ef:
+                abl_only.append((c, i))
+            if ea < float("inf"):
+                t_full, t_abl = f.time_to(c, ea), a.time_to(c, ea)
+                if t_full and t_abl:
+                    ratios.append(t_abl / t_full)
+    return ratios, full_only, abl_only
 
 
 def main(argv=None):
@@ -82,58 +102,56 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=120)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--address")
-    ap.add_argument("--seed", type=int)
+    ap.add_argument("--seed", type=int, help="first seed (default: the spec's)")
+    ap.add_argument("--seeds", type=int, default=1, help="runs per arm, seeds seed, seed+1, ...")
     ap.add_argument("--no-ablations", action="store_true")
     a = ap.parse_args(argv)
     spec = load_spec(a.spec)
-    spec = replace(spec, budget=replace(spec.budget, seconds=a.seconds, stop_when=()),
-                   seed=spec.seed if a.seed is None else a.seed)
-    print(f"discovery: {spec.name}: {spec.task.describe()}, budget {a.seconds:g}s, {a.workers} workers")
-    full = run(spec, Search, a.workers, a.address, "evolution + hashing")
-    ablations = {}
+    spec = replace(spec, budget=replace(spec.budget, seconds=a.seconds, stop_when=()))
+    first = spec.seed if a.seed is None else a.seed
+    seeds = list(range(first, first + a.seeds))
+    arms = {"evolution + hashing": (spec, Search)}
     if not a.no_ablations:
-        ablations["random search"] = run(spec, RandomSearch, a.workers, a.address, "random search")
-        nohash = replace(spec, search=replace(spec.search, hashing=False))
-        ablations["no hashing"] = run(nohash, Search, a.workers, a.address, "evolution, no hashing")
+        arms["random search"] = (spec, RandomSearch)
+        arms["no hashing"] = (replace(spec, search=replace(spec.search, hashing=False)), Search)
+    print(f"discovery: {spec.name}: {spec.task.describe()}, budget {a.seconds:g}s per run, {a.workers} workers, "
+          f"seeds {seeds}")
+    traces = {name: [run(replace(sp, seed=s), cls, a.workers, a.address, f"{name}, seed {s}") for s in seeds]
+              for name, (sp, cls) in arms.items()}
+    full, names = traces["evolution + hashing"], [n for n in arms if n != "evolution + hashing"]
+    costs = sorted({c for t in full for c in t.history if c <= spec.search.max_ops})
     base = minimax_by_ops(spec.task, spec.search.max_ops)
-    names = list(ablations)
+    many = len(seeds) > 1
     print()
+    if many:
+        print(f"median over {len(seeds)} seeds of the best error at <= cost, and of the time it was first reached")
     head = f"{'ops':>3}  {'best error':>10} {'first at':>8}  {'minimax poly':>12} {'gain':>8}"
     for n in names:
         head += f"  {n:>14} {'first at':>8}"
     print(head)
-    for c in sorted(k for k in full.history if k <= spec.search.max_ops):
-        e = full.best_at_or_below(c)
-        t = full.time_to(c, e)
+    for c in costs:
+        e = median([t.best_at_or_below(c) for t in full])
+        t = median([t.time_to(c, t.best_at_or_below(c)) for t in full])
         b = base.get(c)
-        row = f"{c:>3g}  {e:>10.3e} {fmt_t(t):>8}  " + (f"{b:>12.3e} {b / e:>7.0f}x" if b else f"{'-':>12} {'-':>8}")
+        row = f"{c:>3g}  {e:>10.3e} {fmt_t(t):>8}  " + (f"{b:>12.3e} {b / e:>7.3g}x" if b else f"{'-':>12} {'-':>8}")
         for n in names:
-            ea = ablations[n].best_at_or_below(c)
-            row += f"  {ea:>14.3e} {fmt_t(ablations[n].time_to(c, ea)):>8}"
+            ea = median([t.best_at_or_below(c) for t in traces[n]])
+            ta = median([t.time_to(c, t.best_at_or_below(c)) for t in traces[n]])
+            row += f"  {ea:>14.3e} {fmt_t(ta):>8}"
         print(row)
     print()
     for n in names:
-        ratios = []
-        for c in sorted(full.history):
-            ea = ablations[n].best_at_or_below(c)
-            if not ea < float("inf"):
-                continue
-            t_full, t_abl = full.time_to(c, ea), ablations[n].time_to(c, ea)
-            if t_full and t_abl:
-                ratios.append((c, t_abl / t_full, ea))
+        ratios, full_only, abl_only = gains(full, traces[n], costs)
+        pairs = len(costs) * len(seeds)
         if ratios:
-            import statistics
-            med = statistics.median(r for _, r, _ in ratios)
-            detail = ", ".join(f"{c:g} ops: {r:.1f}x" for c, r, _ in ratios)
-            print(f"gain over {n}: time to reach {n}'s best error, {n} / full: median {med:.1f}x ({detail})")
-        lost = [c for c in sorted(full.history) if full.best_at_or_below(c) < ablations[n].best_at_or_below(c)]
-        if lost:
-            print(f"  {n} never reached the full search's error at {', '.join(f'{c:g}' for c in lost)} ops "
-                  f"within the budget")
-        won = [c for c in sorted(full.history) if ablations[n].best_at_or_below(c) < full.best_at_or_below(c)]
-        if won:
-            print(f"  the full search never reached {n}'s error at {', '.join(f'{c:g}' for c in won)} ops "
-                  f"within the budget")
+            print(f"gain over {n}: time to reach {n}'s best error at each (cost, seed), {n} / full: "
+                  f"median {median(ratios):.1f}x over {len(ratios)} pairs "
+                  f"(quartiles {statistics.quantiles(ratios, n=4)[0]:.1f}x .. "
+                  f"{statistics.quantiles(ratios, n=4)[2]:.1f}x)" if len(ratios) > 1 else
+                  f"gain over {n}: {ratios[0]:.1f}x (1 pair)")
+        print(f"  better error within the budget: full search at {len(full_only)} of {pairs} (cost, seed) pairs, "
+              f"{n} at {len(abl_only)}" + (f" ({', '.join(f'{c:g} ops seed {seeds[i]}' for c, i in abl_only)})"
+                                            if abl_only else ""))
 
 
 if __name__ == "__main__":
