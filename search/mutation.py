@@ -11,6 +11,9 @@ rewire            point one argument at another earlier value, x or a constant
 change_op         swap an op for another (args added/dropped to fit the arity)
 perturb_constant  scale a constant by exp(N(0, 0.5)), flip its sign, or redraw it
 new_constant      point one argument at a fresh constant
+merge             two instructions alike but for their constants (x + c1, x + c2)
+                  become one, the uses of the later taking the earlier: one op less,
+                  constants refitted (common subexpressions up to constants)
 """
 from __future__ import annotations
 
@@ -157,13 +160,8 @@ def square(p: Program, rng: np.random.Generator, ctx: MutationContext):
     return d.build()
 
 
-@_register("delete")
-def delete(p: Program, rng, ctx):
-    if not p.instrs:
-        return None
-    d = _Draft(p)
-    k = int(rng.integers(len(d.instrs)))
-    repl = d.instrs[k][1][rng.integers(len(d.instrs[k][1]))]
+def _remove(d: _Draft, k: int, repl: str) -> None:
+    """Drop instruction k; its uses take ``repl`` (defined before k)."""
     me = f"v{k}"
     for ins in d.instrs[k + 1:]:
         ins[1] = [repl if a == me else a for a in ins[1]]
@@ -171,6 +169,35 @@ def delete(p: Program, rng, ctx):
         d.out = repl
     del d.instrs[k]
     d.shift(k + 1, -1, frm=k)
+
+
+@_register("delete")
+def delete(p: Program, rng, ctx):
+    if not p.instrs:
+        return None
+    d = _Draft(p)
+    k = int(rng.integers(len(d.instrs)))
+    _remove(d, k, d.instrs[k][1][rng.integers(len(d.instrs[k][1]))])
+    return d.build()
+
+
+def _shape(op: str, args: list) -> tuple:
+    """An instruction with its constants as wildcards (commutative pairs sorted)."""
+    key = ["c" if a[0] == "c" else a for a in args]
+    if OPS[op].commutative:
+        key[:2] = sorted(key[:2])
+    return op, tuple(key)
+
+
+@_register("merge")
+def merge(p: Program, rng, ctx):
+    d = _Draft(p)
+    shapes = [_shape(op, args) for op, args in d.instrs]
+    pairs = [(i, j) for j in range(len(shapes)) for i in range(j) if shapes[i] == shapes[j]]
+    if not pairs:
+        return None
+    i, j = pairs[rng.integers(len(pairs))]
+    _remove(d, j, f"v{i}")
     return d.build()
 
 
@@ -232,7 +259,7 @@ def perturb_constant(p: Program, rng, ctx):
 
 
 DEFAULT_WEIGHTS = {"insert": 3.0, "grow": 1.5, "square": 0.5, "delete": 1.5, "rewire": 2.0, "change_op": 1.5,
-                   "perturb_constant": 1.0, "new_constant": 1.0}
+                   "perturb_constant": 1.0, "new_constant": 1.0, "merge": 0.5}
 
 
 def mutate(p: Program, rng: np.random.Generator, ctx: MutationContext, tries: int = 20) -> Program:
