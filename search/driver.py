@@ -77,6 +77,7 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
     seeds = ()
     if spec.search.init == "baselines":
         from evaluators.baselines import baseline_programs
+        echo("computing the classical approximations to seed the search with (cached on disk after the first run)")
         seeds = tuple(b.program for b in baseline_programs(task, spec.search.max_ops) if b.ops <= spec.search.max_ops)
         echo(f"seeding the search with {len(seeds)} classical approximations (init: baselines)")
     search = search_cls(spec.search, data.probes, task.hash_format, np.random.default_rng(spec.seed), seeds)
