@@ -101,9 +101,18 @@ class Search:
         out: list[Program] = []
         parents = tournament(pop, n, self.rng) if pop else [None] * n
         for parent in parents:
+            if self._unsown:
+                # each seed itself, once, before any child, past the dedup: seeds are
+                # fitted programs whose functions may agree to the hash's 36 bits
+                # (a (4,3) and a (4,4) rational of 2^x, 1e-12 and 1e-14 from it)
+                seed = self._unsown.pop(0)
+                if self.cfg.hashing:
+                    h = self._hash(seed)
+                    self.seen[h] = min(self.seen.get(h, seed.ops), seed.ops)
+                out.append(seed)
+                continue
+
             def breed():
-                if self._unsown:
-                    return self._unsown.pop(0)  # each seed itself, once, before any child
                 base = parent.program if parent is not None else self._fresh()
                 if parent is None and not self._started:
                     self._started = True

@@ -26,6 +26,9 @@ from primitives.interpret import evaluate, value_and_jacobian
 from primitives import doubledouble as ddm
 
 
+PRECISE_BELOW = 1e-11   # errors below this are measured in double-double, not float64
+
+
 @dataclass(frozen=True)
 class FitConfig:
     starts: int = 4            # start points per candidate (parent's constants first)
@@ -130,7 +133,7 @@ def _slp(prog, c, fx, ref, iters):
     e = _maxabs(r)
     if not np.isfinite(e):
         return c, np.inf
-    precise = e < 1e-11
+    precise = e < PRECISE_BELOW
     if precise:
         r = _resid_precise(prog, c, fx, ref)
         e = _maxabs(r)
@@ -176,7 +179,7 @@ def _slp(prog, c, fx, ref, iters):
                 rho = min(rho * 2, 10.0)
             elif ratio < 0.25:
                 rho /= 2
-            if not precise and e < 1e-11:
+            if not precise and e < PRECISE_BELOW:
                 precise = True
                 r = _resid_precise(prog, c, fx, ref)
                 e = _maxabs(r)
@@ -216,6 +219,13 @@ def fit_constants(prog, fx, ref, rng: np.random.Generator, cfg: FitConfig = FitC
             c, e = _lm(prog, s, fx, cfg.lm_iters, cfg.lawson_iters)
             if e < best_e:
                 best_c, best_e = c, e
+        if best_e < PRECISE_BELOW:
+            # float64 residuals are rounding noise down here: LM may have "improved"
+            # the given constants into worse ones; judge in double-double
+            best_e = _maxabs(_resid_precise(prog, best_c, fx, ref))
+            e0 = _maxabs(_resid_precise(prog, c0, fx, ref))
+            if e0 <= best_e:
+                best_c, best_e = c0, e0
         if polish and np.isfinite(best_e):
             best_c, best_e = _slp(prog, best_c, fx, ref, cfg.slp_iters)
     return best_c, best_e

@@ -67,14 +67,26 @@ def test_same_function_with_fewer_ops_is_admitted():
     costly = parse_program("c0 = 2.0\nv0 = mul(x, c0)\nv1 = mul(x, c0)\nv2 = add(v0, v1)\nreturn v2")
     cheap = parse_program("c0 = 4.0\nv0 = mul(x, c0)\nreturn v0")
     assert functional_hash(costly, P) == functional_hash(cheap, P) and (costly.ops, cheap.ops) == (3, 1)
-    s = Search(SearchConfig(population=8, islands=1, init="baselines"), P, "float64", np.random.default_rng(0),
-               (costly, cheap, costly))
-    kids, _ = s.ask(3)
-    assert kids[:2] == [costly, cheap] and costly not in kids[2:]
-    assert s.seen[functional_hash(cheap, P)] == 1 and s.duplicates >= 1
+    s = Search(SearchConfig(population=8, islands=1), P, "float64", np.random.default_rng(0))
+    out = []
+    for p, admitted in ((costly, True), (cheap, True), (costly, False), (cheap, False)):
+        n = len(out)
+        s._admit_one(lambda: p, out)
+        assert len(out) == n + admitted
+    assert out == [costly, cheap] and s.seen[functional_hash(cheap, P)] == 1 and s.duplicates == 2 * s.cfg.dedup_retries
     t = Search(SearchConfig(population=8, islands=1), P, "float64", np.random.default_rng(0))
     t.restore(s.state())
     assert t.seen == s.seen
+
+
+def test_seeds_pass_the_dedup():
+    """Fitted seeds may agree to the hash's resolution and still differ in error
+    (a cheaper seed first, then a costlier one of the same hash): both are sown."""
+    a = parse_program("c0 = 4.0\nv0 = mul(x, c0)\nreturn v0")
+    b = parse_program("c0 = 2.0\nv0 = mul(x, c0)\nv1 = mul(x, c0)\nv2 = add(v0, v1)\nreturn v2")
+    s = Search(SearchConfig(population=8, islands=1, init="baselines"), P, "float64", np.random.default_rng(0), (a, b))
+    kids, _ = s.ask(2)
+    assert kids == [a, b]
 
 
 def test_stagnant_island_restarts():
