@@ -46,3 +46,20 @@ def test_fitter_improves_rational_from_parent_constants():
     c, e = fit_constants(p, (d.x_fit, d.ref_fit[0], d.w_fit), d.ref_fit, np.random.default_rng(1))
     # (x + a)/(b - x): the symmetric a = b family bottoms out at 6.9e-3; minimax is 5.29e-3
     assert d.error(p.with_consts(c)) < 5.4e-3 < 6.9e-3 < before
+
+
+def test_fit_never_returns_worse_than_the_given_constants():
+    """A (4,4) rational of 2^x in continued-fraction form at its 1e-14 optimum:
+    float64 residuals are noise at that level, so the answer is judged in
+    double-double and is never worse than the constants it was given."""
+    from evaluators.baselines import baseline_programs
+    task = Task("exp2", 0.0, 1.0)
+    prog = next(b.program for b in baseline_programs(task, 12, ["rational_cf"]) if b.size == (4, 4))
+    d = TaskData(task)
+    fx = (d.x_fit, d.ref_fit[0], d.w_fit)
+    given = fit_constants(prog, fx, d.ref_fit, np.random.default_rng(0), FitConfig(starts=1, lm_iters=0,
+                                                                                 lawson_iters=0), polish=False)[1]
+    assert given < 3e-14
+    for seed in range(3):
+        c, e = fit_constants(prog, fx, d.ref_fit, np.random.default_rng(seed), polish=False)
+        assert e <= given and d.error(prog.with_consts(c)) < 3e-14
