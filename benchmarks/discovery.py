@@ -73,6 +73,9 @@ def fmt_t(t):
     return "-" if t is None else f"{t:.0f}s"
 
 
+SAME = 0.01  # errors within 1% of each other count as a tie (fitting noise)
+
+
 def median(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
@@ -85,9 +88,9 @@ def gains(full: list, abl: list, costs) -> tuple[list, list, list]:
     for i, (f, a) in enumerate(zip(full, abl)):
         for c in costs:
             ea, ef = a.best_at_or_below(c), f.best_at_or_below(c)
-            if ef < ea:
+            if ef < ea * (1 - SAME):
                 full_only.append((c, i))
-            elif ea < ef:
+            elif ea < ef * (1 - SAME):
                 abl_only.append((c, i))
             if ea < float("inf"):
                 t_full, t_abl = f.time_to(c, ea), a.time_to(c, ea)
@@ -149,7 +152,7 @@ def main(argv=None):
                   f"(quartiles {statistics.quantiles(ratios, n=4)[0]:.1f}x .. "
                   f"{statistics.quantiles(ratios, n=4)[2]:.1f}x)" if len(ratios) > 1 else
                   f"gain over {n}: {ratios[0]:.1f}x (1 pair)")
-        print(f"  better error within the budget: full search at {len(full_only)} of {pairs} (cost, seed) pairs, "
+        print(f"  better error (by > {SAME:.0%}) within the budget: full search at {len(full_only)} of {pairs} (cost, seed) pairs, "
               f"{n} at {len(abl_only)}" + (f" ({', '.join(f'{c:g} ops seed {seeds[i]}' for c, i in abl_only)})"
                                             if abl_only else ""))
 
