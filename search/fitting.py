@@ -8,7 +8,9 @@ perturbations of them and fresh random values):
    towards minimax cheaply; every start gets this.
 2. For the best start only: sequential linear programming for the true minimax: linearise the residual
    r(c + d) ~ r + J d and solve  min t  s.t. |r + J d| <= t, |d_j| <= D_j  (HiGHS),
-   on the extremal points of the current residual, with a trust region D adjusted by the ratio of actual to predicted gain.
+   on the extremal points of the current residual, with a trust region D adjusted by the ratio of actual to predicted gain;
+   residuals in units of the current error and each column of J scaled to max 1, so the LP stays
+   well scaled down to errors of 1e-16.
    Residuals are taken in double-double once the error is below 1e-11, so the
    fit can go to the last bits of float64 constants.
 
@@ -137,15 +139,19 @@ def _slp(prog, c, fx, ref, iters):
     if precise:
         r = _resid_precise(prog, c, fx, ref)
         e = _maxabs(r)
-    scale = np.maximum(np.abs(c), 1e-3)
     rho = 0.5
     cobj = np.zeros(k + 1)
     cobj[-1] = 1.0
     for _ in range(iters):
-        # on the extremal points only; scaled so residuals and steps are O(1)
-        # (HiGHS tolerances are absolute)
+        # on the extremal points only; residuals in units of the error e and each
+        # column scaled to max 1, so a unit step of a variable moves the residual
+        # by up to e (HiGHS tolerances are absolute: at e ~ 1e-14 raw columns
+        # reach 1e13 and HiGHS gives up)
         sel = _extremal(r)
-        Js = J[sel] * (scale / e)
+        Js = J[sel] / e
+        scale = np.max(np.abs(Js), axis=0)
+        scale = np.where(scale > 0, 1 / np.where(scale > 0, scale, 1), 0.0)
+        Js = Js * scale
         ones = -np.ones((len(sel), 1))
         A = np.vstack([np.hstack([Js, ones]), np.hstack([-Js, ones])])
         bvec = np.concatenate([-r[sel] / e, r[sel] / e])
