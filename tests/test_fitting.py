@@ -63,3 +63,21 @@ def test_fit_never_returns_worse_than_the_given_constants():
     for seed in range(3):
         c, e = fit_constants(prog, fx, d.ref_fit, np.random.default_rng(seed), polish=False)
         assert e <= given and d.error(prog.with_consts(c)) < 3e-14
+
+
+def test_polish_works_at_errors_near_1e_14():
+    """The SLP's LP stays well scaled when the error is ~1e-14: a (4,4) continued
+    fraction of 2^x knocked off its optimum (to a few 1e-14) is brought back."""
+    from evaluators.baselines import baseline_programs
+    from search.fitting import polish
+    task = Task("exp2", 0.0, 1.0)
+    prog = next(b.program for b in baseline_programs(task, 12, ["rational_cf"]) if b.size == (4, 4))
+    d = TaskData(task)
+    best = d.error(prog)
+    c = np.array(prog.consts)
+    c[5] *= 1 + 3e-13  # the innermost numerator: the error goes to ~7x its optimum
+    knocked = prog.with_consts(c)
+    assert d.error(knocked) > 3 * best
+    fx = (d.x_fit, d.ref_fit[0], d.w_fit)
+    c2, _ = polish(knocked, fx, d.ref_fit)
+    assert d.error(prog.with_consts(c2)) < 1.2 * best
