@@ -11,7 +11,9 @@ with the island's tag: parents by tournament, one mutation each.  With
 hashing on, a child whose function was already bred or evaluated is not
 bred: the mutation is retried, and each such duplicate counts as an
 evaluation the functional hash saved.  ``tell(results, tag)`` updates the
-Pareto archive and the island.
+Pareto archive and the island; a result that is a new best at its cost has
+every ``merge`` of it (alike instructions joined, one op less) queued, to be
+bred before any mutation.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import numpy as np
 
 from .archive import ParetoArchive
 from .fhash import functional_hash
-from .mutation import MutationContext, mutate, random_program
+from .mutation import DEFAULT_WEIGHTS, MutationContext, merges, mutate, random_program
 from .program import EMPTY, Program
 from .selection import SELECTORS, tournament
 
@@ -60,6 +62,7 @@ class Search:
         self.cfg = cfg
         self.seeds = tuple(seeds)         # initial programs (init: baselines)
         self._unsown = list(seeds)
+        self._priority: list[Program] = []   # bred before any mutation: merges of new bests
         self.rng = rng
         self.probes = probes
         self.hash_format = hash_format
@@ -113,6 +116,8 @@ class Search:
                 continue
 
             def breed():
+                if self._priority:
+                    return self._priority.pop(0)
                 base = parent.program if parent is not None else self._fresh()
                 if parent is None and not self._started:
                     self._started = True
@@ -145,6 +150,10 @@ class Search:
             ind = Individual(r.program, r.error, r.cost, r.ops, r.hash, self.births)
             if self.archive.add(ind):
                 self._improved_at[island] = self.evaluated + len(results)
+                if self.ctx.weights.get("merge", DEFAULT_WEIGHTS["merge"]) > 0:
+                    # a new best at its cost: try it shorter at once (every merge of
+                    # alike instructions), rather than waiting for the mutation to draw it
+                    self._priority.extend(merges(r.program))
             new.append(ind)
             if self.cfg.hashing:
                 self.seen[r.hash] = min(self.seen.get(r.hash, r.ops), r.ops)
@@ -200,7 +209,7 @@ class Search:
                          "cost": i.cost, "ops": i.ops, "hash": i.hash, "birth": i.birth}
         return {"islands": [[ind(i) for i in isl] for isl in self.islands],
                 "archive": [ind(i) for i in self.archive.best.values()],
-                "seen": sorted(self.seen.items()), "evaluated": self.evaluated, "duplicates": self.duplicates,
+                "seen": sorted(self.seen.items()), "priority": [p.text() for p in self._priority], "evaluated": self.evaluated, "duplicates": self.duplicates,
                 "births": self.births, "started": self._started, "next": self._next,
                 "last_migration": self._last_migration, "restarts": self.restarts,
                 "improved_at": self._improved_at, "closed_until": self._closed_until,
@@ -215,6 +224,7 @@ class Search:
             self.archive.add(ind(d))
         # [hash, ops] pairs; a bare hash (older checkpoints) counts as seen at 0 ops
         self.seen = dict((e, 0) if isinstance(e, str) else tuple(e) for e in st["seen"])
+        self._priority = [Program.parse(t) for t in st.get("priority", [])]
         self.evaluated, self.duplicates, self.births = st["evaluated"], st["duplicates"], st["births"]
         self._started, self._next, self._last_migration = st["started"], st["next"], st["last_migration"]
         k = len(self.islands)

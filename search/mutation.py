@@ -189,16 +189,23 @@ def _shape(op: str, args: list) -> tuple:
     return op, tuple(key)
 
 
+def merges(p: Program) -> list[Program]:
+    """Every program ``merge`` can make of p (one per pair of alike instructions)."""
+    shapes = [_shape(i.op, i.args) for i in p.instrs]
+    out = []
+    for j in range(len(shapes)):
+        for i in range(j):
+            if shapes[i] == shapes[j]:
+                d = _Draft(p)
+                _remove(d, j, f"v{i}")
+                out.append(d.build())
+    return out
+
+
 @_register("merge")
 def merge(p: Program, rng, ctx):
-    d = _Draft(p)
-    shapes = [_shape(op, args) for op, args in d.instrs]
-    pairs = [(i, j) for j in range(len(shapes)) for i in range(j) if shapes[i] == shapes[j]]
-    if not pairs:
-        return None
-    i, j = pairs[rng.integers(len(pairs))]
-    _remove(d, j, f"v{i}")
-    return d.build()
+    options = merges(p)
+    return options[rng.integers(len(options))] if options else None
 
 
 def _replace_arg(p: Program, rng, new_ref):

@@ -103,3 +103,20 @@ def test_stagnant_island_restarts():
             break
     assert s.restarts == 1 and s.islands[0] == [] and i == 20
     assert s.archive.front()[0].error == 0.5  # the archive keeps what the island found
+
+
+def test_new_best_is_tried_shorter_at_once():
+    """A new best at its cost with two alike instructions: its merge is the next child."""
+    from search.evaluate import Result
+    p = parse_program("c0 = -0.5\nc1 = -0.49\nc2 = 3.0\nv0 = add(x, c0)\nv1 = div(c2, v0)\n"
+                      "v2 = add(c1, x)\nv3 = add(v2, v1)\nreturn v3")
+    s = Search(SearchConfig(population=8, islands=1), P, "float64", np.random.default_rng(0))
+    s.ask(1)
+    s.tell([Result(p, 1e-3, 4, 4, functional_hash(p, P))])
+    kids, _ = s.ask(1)
+    assert kids[0].ops == 3 and kids[0] != p
+    t = Search(SearchConfig(population=8, islands=1, mutation_weights=(("merge", 0.0),)), P, "float64",
+               np.random.default_rng(0))
+    t.ask(1)
+    t.tell([Result(p, 1e-3, 4, 4, functional_hash(p, P))])
+    assert not t._priority  # merge switched off: nothing queued
