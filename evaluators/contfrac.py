@@ -101,3 +101,32 @@ def cf_program(num, den, fmt: Format | str = "real") -> Program | None:
         if out is None:
             out = const(0)
     return Program(tuple(consts), tuple(instrs), out)
+
+
+def cf_levels(num, den) -> tuple | None:
+    """Euclid's algorithm for a normal rational of type (n, n) or (n - 1, n):
+
+        num/den = a + b1 / (x + s1 + b2 / (x + s2 + ... + bn / (x + sn)))
+
+    as (a, ((b1, s1), ..., (bn, sn))) in mpmath numbers (a = 0 for type
+    (n - 1, n)); None when num/den is not of that form (n = 0, deg num > deg
+    den, or a remainder whose degree drops by more than one)."""
+    with mpmath.workdps(DPS):
+        p = _strip([mpmath.mpf(c) for c in num])
+        q = _strip([mpmath.mpf(c) for c in den])
+        if len(q) < 2 or len(p) > len(q) or q[-1] == 0:
+            return None
+        p, q = [c / q[-1] for c in p], [c / q[-1] for c in q]   # q monic
+        a = p[-1] if len(p) == len(q) else mpmath.mpf(0)
+        r = _strip([(p[i] if i < len(p) else 0) - a * q[i] for i in range(len(q) - 1)])
+        levels = []
+        while True:                                     # value = r / q, q monic
+            if len(r) != len(q) - 1 or r[-1] == 0:
+                return None
+            b = r[-1]
+            m = [c / b for c in r]                      # monic, one degree less than q
+            quot, r = _divmod(q, m)                     # q/m = x + s + r/m
+            levels.append((b, quot[0]))
+            if len(m) == 1:
+                return a, tuple(levels)
+            q = m

@@ -20,6 +20,7 @@ from evaluators.targets import Target
 from primitives.formats import FORMATS
 from primitives.interpret import evaluate
 
+from .chain import chain_start
 from .fhash import functional_hash, probe_points
 from .fitting import FitConfig, fit_constants, polish
 
@@ -104,13 +105,19 @@ class Evaluator:
         cost = self.cost_fn(prog, self.weights)
         if prog.consts:
             fx = (d.x_fit, d.ref_fit[0], d.w_fit)
-            c, e = fit_constants(prog, fx, d.ref_fit, self.rng, self.task.fit, polish=False)
+            start = self._chain_start(prog)
+            c, e = fit_constants(prog, fx, d.ref_fit, self.rng, self.task.fit, polish=False,
+                                 extra_starts=() if start is None else (start,))
             best = None if bests is None else bests.get(cost)
             if best is None or e <= POLISH_FACTOR * best:
                 c, _ = polish(prog.with_consts(c), fx, d.ref_fit, self.task.fit)
             prog = prog.with_consts(fmt.round(np.asarray(c)) if not fmt.is_real else c)
         err = d.error(prog)
         return Result(prog, err, cost, prog.ops, functional_hash(prog, d.probes, self.task.hash_format))
+
+    def _chain_start(self, prog):
+        t, d = self.task, self.data
+        return chain_start(prog, t.target, t.lo, t.hi, t.metric != "absolute", bool(np.all(d.ref_fit[0] > 0)))
 
     def evaluate(self, programs, bests: dict | None = None) -> list[Result]:
         return [self.evaluate_one(p, bests) for p in programs]

@@ -201,18 +201,21 @@ def random_constants(rng: np.random.Generator, k: int) -> np.ndarray:
     return rng.choice([-1.0, 1.0], k) * 10 ** rng.uniform(-2, 2, k)
 
 
-def fit_constants(prog, fx, ref, rng: np.random.Generator, cfg: FitConfig = FitConfig(), polish: bool = True):
+def fit_constants(prog, fx, ref, rng: np.random.Generator, cfg: FitConfig = FitConfig(), polish: bool = True,
+                  extra_starts=()):
     """Best constants found for ``prog`` and their (fit-grid) max weighted error.
 
     ``fx`` = (x, f_hi, w): fit points, reference (float64) and metric weights;
     ``ref`` = (hi, lo) reference at x, for double-double residuals.  All starts
     get LM + Lawson; the best one gets the SLP minimax polish if ``polish``.
+    ``extra_starts``: more start points, tried after the program's own constants
+    (e.g. ``chain.chain_start``).
     """
     c0 = np.asarray(prog.consts, dtype=np.float64)
     k = len(c0)
     if k == 0:
         return c0, _maxabs(_resid_precise(prog, c0, fx, ref))
-    starts = [c0]
+    starts = [c0] + [np.asarray(s, dtype=np.float64) for s in extra_starts]
     for i in range(1, cfg.starts):
         if i % 2 == 1:
             flip = np.where(rng.random(k) < 0.1, -1.0, 1.0)

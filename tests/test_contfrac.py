@@ -65,3 +65,29 @@ def test_constants_rounded_to_the_format():
     num, den = _rational(np.random.default_rng(3), 3, 3)
     p = cf_program(num, den, "bfloat16")
     assert np.all(FORMATS["bfloat16"].representable(np.array(p.consts)))
+
+
+@pytest.mark.parametrize("m,n", [(0, 1), (1, 1), (1, 2), (2, 2), (3, 3), (3, 4), (4, 4)])
+def test_cf_levels_is_euclid(m, n):
+    """a + b1/(x + s1 + b2/(x + s2 + ...)) from cf_levels equals num/den."""
+    from evaluators.contfrac import cf_levels
+
+    rng = np.random.default_rng(7 * m + n)
+    num, den = _rational(rng, m, n)
+    a, levels = cf_levels(num, den)
+    assert len(levels) == n and (m == n or a == 0)
+    with mpmath.workdps(40):
+        for x in (mpmath.mpf("-0.7"), mpmath.mpf("0.1"), mpmath.mpf("0.9")):
+            inner = mpmath.mpf(0)
+            for b, s in reversed(levels):
+                inner = b / (x + s + inner)
+            assert abs(a + inner - _mp_value(num, den, x)) < mpmath.mpf(10) ** -30
+
+
+def test_cf_levels_refuses_other_types():
+    from evaluators.contfrac import cf_levels
+
+    one = mpmath.mpf(1)
+    assert cf_levels([one, one, one], [one, one]) is None    # deg p > deg q
+    assert cf_levels([one, one], [one]) is None              # a polynomial
+    assert cf_levels([one, 0 * one, 0 * one], [one, 0 * one, one]) is None  # (x^2 + ... ): remainder drops 2 degrees

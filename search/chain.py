@@ -1,0 +1,126 @@
+"""Continued-fraction chains: recognise them, and start their fit from Euclid.
+
+A chain is a program whose output, after k trailing squarings (r * r), is
+
+    a + b1 / (x + s1 + b2 / (x + s2 + ... + bn / (x + sn)))
+
+with each sum written by add/sub in any order and sign (x - s, s - b/D, ...),
+each b a constant and each a, s a constant or absent (then 0); a constant may
+serve several places (a shared x - 1/2).  For such a program the best
+constants are known without a search: the rational minimax of type (n, n)
+(or (n - 1, n) without a) of f^(1/2^k), put in this form by Euclid's
+algorithm (``evaluators.contfrac.cf_levels``).  Local fitting from random
+starts rarely finds them (the fit's Jacobian is near singular), so the
+evaluator gives chains this one more start; constants that serve several
+places start at the mean of their values, absent ones are dropped, and the
+usual fit goes on from there.  Nothing here knows the target: the evolution
+builds the chain, classical theory fits it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .program import Program
+
+
+@dataclass(frozen=True)
+class Chain:
+    squarings: int                 # k trailing r * r
+    depth: int                     # n levels
+    has_a: bool                    # type (n, n) if a is present, else (n - 1, n)
+    slots: tuple                   # (const index, role 'a' | 'b' | 's', level 1..n, sign)
+
+
+def _terms(p: Program, ref: str, sign: int, out: list) -> None:
+    """Flatten the add/sub tree at ref into signed leaves."""
+    if ref[0] == "v":
+        ins = p.instrs[int(ref[1:])]
+        if ins.op in ("add", "sub"):
+            _terms(p, ins.args[0], sign, out)
+            _terms(p, ins.args[1], sign if ins.op == "add" else -sign, out)
+            return
+    out.append((sign, ref))
+
+
+def _split(p: Program, ref: str):
+    """Leaves of the sum at ref as (x signs, constants, divisions c / D, other)."""
+    leaves: list = []
+    _terms(p, ref, 1, leaves)
+    xs, cs, ds, other = [], [], [], []
+    for s, r in leaves:
+        if r == "x":
+            xs.append(s)
+        elif r[0] == "c":
+            cs.append((s, int(r[1:])))
+        else:
+            ins = p.instrs[int(r[1:])]
+            if ins.op == "div" and ins.args[0][0] == "c":
+                ds.append((s, int(ins.args[0][1:]), ins.args[1]))
+            else:
+                other.append(r)
+    return xs, cs, ds, other
+
+
+def chain_of(p: Program) -> Chain | None:
+    """The chain p is, or None."""
+    ref, k = p.out, 0
+    while ref[0] == "v" and p.instrs[int(ref[1:])].op == "mul" and len(set(p.instrs[int(ref[1:])].args)) == 1:
+        ref, k = p.instrs[int(ref[1:])].args[0], k + 1
+    xs, cs, ds, other = _split(p, ref)
+    if xs or other or len(cs) > 1 or len(ds) != 1:
+        return None
+    slots = [(i, "a", 0, s) for s, i in cs]
+    (eps, cb, den), sigma_out, level = ds[0], 1, 1
+    while True:
+        xs, cs, ds, other = _split(p, den)
+        if other or len(xs) != 1 or len(cs) > 1 or len(ds) > 1:
+            return None
+        sigma = xs[0]
+        # eps*cb/D with D = sigma*(x + s + ...): cb = eps*sigma*sigma_out*b
+        slots.append((cb, "b", level, eps * sigma * sigma_out))
+        slots += [(i, "s", level, s * sigma) for s, i in cs]
+        if not ds:
+            return Chain(k, level, bool(slots[0][1] == "a"), tuple(slots))
+        (eps, cb, den), sigma_out, level = ds[0], sigma, level + 1
+
+
+@lru_cache(maxsize=256)
+def _levels(target: str, lo: float, hi: float, relative: bool, m: int, n: int):
+    """Euclid levels (a, ((b, s), ...)) of the rational minimax of type (m, n), as floats, or None."""
+    from evaluators.baselines import BASELINES, Problem, cached_fit
+    from evaluators.contfrac import cf_levels
+
+    fit = cached_fit(Problem(target, lo, hi, relative, "float64"), BASELINES["rational_minimax"], (m, n))
+    if fit is None or fit.den is None:
+        return None
+    got = cf_levels(fit.num, fit.den)
+    if got is None or len(got[1]) != n:
+        return None
+    a, levels = got
+    return float(a), tuple((float(b), float(s)) for b, s in levels)
+
+
+def chain_start(p: Program, target: str, lo: float, hi: float, relative: bool,
+                positive: bool) -> np.ndarray | None:
+    """Constants for chain p from Euclid on the rational minimax of f^(1/2^k), or
+    None (p no chain, f not positive where k > 0, or no such minimax)."""
+    ch = chain_of(p)
+    if ch is None or (ch.squarings and not positive):
+        return None
+    from evaluators.targets import FUNCTIONS
+
+    expr = f"{target}(x)" if target.strip() in FUNCTIONS else target
+    root = target if ch.squarings == 0 else f"({expr}) ** (1 / {2 ** ch.squarings})"
+    got = _levels(root, float(lo), float(hi), relative, ch.depth - (not ch.has_a), ch.depth)
+    if got is None:
+        return None
+    a, levels = got
+    sums, counts = np.zeros(len(p.consts)), np.zeros(len(p.consts))
+    for i, role, level, sign in ch.slots:
+        v = a if role == "a" else levels[level - 1][0 if role == "b" else 1]
+        sums[i] += sign * v
+        counts[i] += 1
+    return np.where(counts > 0, sums / np.maximum(counts, 1), np.asarray(p.consts, dtype=float))
