@@ -5,15 +5,16 @@ A chain is a program whose output, after k trailing squarings (r * r), is
     a + b1 / (x + s1 + b2 / (x + s2 + ... + bn / (x + sn)))
 
 with each sum written by add/sub in any order and sign (x - s, s - b/D, ...),
-each b a constant and each a, s a constant or absent (then 0); a constant may
-serve several places (a shared x - 1/2).  For such a program the best
+each b a constant and each a, s a sum of constants or absent (then 0); a
+constant may serve several places (a shared u = x - 1/2).  For such a program the best
 constants are known without a search: the rational minimax of type (n, n)
 (or (n - 1, n) without a) of f^(1/2^k), put in this form by Euclid's
 algorithm (``evaluators.contfrac.cf_levels``).  Local fitting from random
 starts rarely finds them (the fit's Jacobian is near singular), so the
-evaluator gives chains this one more start; constants that serve several
-places start at the mean of their values, absent ones are dropped, and the
-usual fit goes on from there.  Nothing here knows the target: the evolution
+evaluator gives chains this one more start: the least change of the
+program's constants that gives every a, b, s its value (least squares where
+shared constants make them disagree; absent ones stay 0), and the usual fit
+goes on from there.  Nothing here knows the target: the evolution
 builds the chain, classical theory fits it.
 """
 from __future__ import annotations
@@ -31,7 +32,8 @@ class Chain:
     squarings: int                 # k trailing r * r
     depth: int                     # n levels
     has_a: bool                    # type (n, n) if a is present, else (n - 1, n)
-    slots: tuple                   # (const index, role 'a' | 'b' | 's', level 1..n, sign)
+    rows: tuple                    # (role 'a' | 'b' | 's', level 1..n, ((const index, sign), ...)):
+                                   # the signed sum of those constants is that a, b or s
 
 
 def _terms(p: Program, ref: str, sign: int, out: list) -> None:
@@ -70,20 +72,21 @@ def chain_of(p: Program) -> Chain | None:
     while ref[0] == "v" and p.instrs[int(ref[1:])].op == "mul" and len(set(p.instrs[int(ref[1:])].args)) == 1:
         ref, k = p.instrs[int(ref[1:])].args[0], k + 1
     xs, cs, ds, other = _split(p, ref)
-    if xs or other or len(cs) > 1 or len(ds) != 1:
+    if xs or other or len(ds) != 1:
         return None
-    slots = [(i, "a", 0, s) for s, i in cs]
+    rows = [("a", 0, tuple((i, s) for s, i in cs))] if cs else []
     (eps, cb, den), sigma_out, level = ds[0], 1, 1
     while True:
         xs, cs, ds, other = _split(p, den)
-        if other or len(xs) != 1 or len(cs) > 1 or len(ds) > 1:
+        if other or len(xs) != 1 or len(ds) > 1:
             return None
         sigma = xs[0]
-        # eps*cb/D with D = sigma*(x + s + ...): cb = eps*sigma*sigma_out*b
-        slots.append((cb, "b", level, eps * sigma * sigma_out))
-        slots += [(i, "s", level, s * sigma) for s, i in cs]
+        # eps*cb/D with D = sigma*(x + s + ...): b = eps*sigma*sigma_out*cb, s = sigma*(sum of D's constants)
+        rows.append(("b", level, ((cb, eps * sigma * sigma_out),)))
+        if cs:
+            rows.append(("s", level, tuple((i, s * sigma) for s, i in cs)))
         if not ds:
-            return Chain(k, level, bool(slots[0][1] == "a"), tuple(slots))
+            return Chain(k, level, rows[0][0] == "a", tuple(rows))
         (eps, cb, den), sigma_out, level = ds[0], sigma, level + 1
 
 
@@ -118,9 +121,13 @@ def chain_start(p: Program, target: str, lo: float, hi: float, relative: bool,
     if got is None:
         return None
     a, levels = got
-    sums, counts = np.zeros(len(p.consts)), np.zeros(len(p.consts))
-    for i, role, level, sign in ch.slots:
-        v = a if role == "a" else levels[level - 1][0 if role == "b" else 1]
-        sums[i] += sign * v
-        counts[i] += 1
-    return np.where(counts > 0, sums / np.maximum(counts, 1), np.asarray(p.consts, dtype=float))
+    # the least change of p's constants that makes every row's sum its value (in the
+    # least-squares sense where rows share constants and disagree)
+    c0 = np.asarray(p.consts, dtype=float)
+    A = np.zeros((len(ch.rows), len(c0)))
+    t = np.zeros(len(ch.rows))
+    for r, (role, level, terms) in enumerate(ch.rows):
+        for i, sign in terms:
+            A[r, i] += sign
+        t[r] = a if role == "a" else levels[level - 1][0 if role == "b" else 1]
+    return c0 + np.linalg.lstsq(A, t - A @ c0, rcond=None)[0]

@@ -11,6 +11,8 @@ rewire            point one argument at another earlier value, x or a constant
 change_op         swap an op for another (args added/dropped to fit the arity)
 perturb_constant  scale a constant by exp(N(0, 0.5)), flip its sign, or redraw it
 new_constant      point one argument at a fresh constant
+pole              r becomes r + c/(x + s) on one edge: a simple pole term; at the
+                  innermost x + s of a continued fraction it adds a level
 merge             two instructions alike but for their constants (x + c1, x + c2)
                   become one, the uses of the later taking the earlier: one op less,
                   constants refitted (common subexpressions up to constants)
@@ -160,6 +162,21 @@ def square(p: Program, rng: np.random.Generator, ctx: MutationContext):
     return d.build()
 
 
+@_register("pole")
+def pole(p: Program, rng: np.random.Generator, ctx: MutationContext):
+    """r becomes r + c/(x + s) on one edge (c near 0 half the time, so the child
+    starts next to its parent): partial-fraction terms, and one more level of a
+    continued fraction when the edge is its innermost x + s (three ops)."""
+    if not {"add", "div"} <= set(ctx.ops):
+        return None
+    d = _Draft(p)
+    k, j, pos, old = _pick_edge(d, rng)
+    c = d.new_const(rng, float(rng.normal(0, 1e-3)) if rng.random() < 0.5 else None)
+    s = d.new_const(rng)
+    _splice(d, k, j, pos, [["add", ["x", s]], ["div", [c, f"v{pos}"]], ["add", [old, f"v{pos + 1}"]]])
+    return d.build()
+
+
 def _remove(d: _Draft, k: int, repl: str) -> None:
     """Drop instruction k; its uses take ``repl`` (defined before k)."""
     me = f"v{k}"
@@ -266,7 +283,7 @@ def perturb_constant(p: Program, rng, ctx):
 
 
 DEFAULT_WEIGHTS = {"insert": 3.0, "grow": 1.5, "square": 0.5, "delete": 1.5, "rewire": 2.0, "change_op": 1.5,
-                   "perturb_constant": 1.0, "new_constant": 1.0, "merge": 0.5}
+                   "perturb_constant": 1.0, "new_constant": 1.0, "merge": 0.5, "pole": 1.0}
 
 
 def mutate(p: Program, rng: np.random.Generator, ctx: MutationContext, tries: int = 20) -> Program:

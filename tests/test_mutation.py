@@ -72,3 +72,27 @@ def test_merge_joins_instructions_alike_but_for_constants():
     # nothing alike: no merge
     q = parse_program("c0 = 2.0\nv0 = add(x, c0)\nv1 = mul(v0, x)\nreturn v1")
     assert MUTATIONS["merge"](q, np.random.default_rng(0), CTX) is None
+
+
+def test_pole_adds_a_level_to_a_continued_fraction():
+    """r -> r + c/(x + s): three ops; some children of a (2,2) fraction are full (3,3) ones."""
+    from search.chain import chain_of
+
+    p = parse_program("""c0 = 1.5
+c1 = 2.0
+c2 = -0.5
+c3 = 3.0
+c4 = 0.25
+v0 = add(x, c2)
+v1 = div(c3, v0)
+v2 = add(x, c4)
+v3 = add(v2, v1)
+v4 = div(c1, v3)
+v5 = add(v4, c0)
+return v5""")
+    assert chain_of(p).depth == 2
+    rng = np.random.default_rng(0)
+    kids = [MUTATIONS["pole"](p, rng, CTX) for _ in range(200)]
+    assert all(k.ops == p.ops + 3 for k in kids)
+    deeper = [k for k in kids if (ch := chain_of(k)) is not None and ch.depth == 3 and len(k.consts) == 7]
+    assert len(deeper) >= 10
