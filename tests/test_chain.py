@@ -107,3 +107,21 @@ def test_evaluator_fits_a_chain_bred_with_bad_constants(cf):
     junk = p.with_consts(np.random.default_rng(3).normal(0, 3, len(p.consts)))
     ev = Evaluator(Task("exp2", 0.0, 1.0, score_points=1024, fit=FitConfig(starts=2)), seed=0)
     assert ev.evaluate_one(junk).error < 1.01 * cf[3, 3].error
+
+
+def test_sums_of_several_constants(cf):
+    """a - b/(u + c1 - c2/u), u = x + c4 (as a run bred it): u's constant is in both
+    levels' shifts, c1 only in the first; the start solves for both."""
+    p = parse_program("\n".join(f"c{i} = 1.0" for i in range(5)) + """
+v0 = add(x, c4)
+v1 = div(c2, v0)
+v2 = sub(v0, v1)
+v3 = add(v2, c1)
+v4 = div(c0, v3)
+v5 = sub(c3, v4)
+return v5""")
+    ch = chain_of(p)
+    assert ch is not None and (ch.depth, ch.has_a) == (2, True)
+    assert sorted(i for role, _, terms in ch.rows if role == "s" for i, _ in terms) == [1, 4, 4]
+    ev = Evaluator(TASK)
+    assert _start_error(ev, p) == pytest.approx(ev.data.error(cf[2, 2].program), rel=1e-6)
