@@ -15,7 +15,8 @@ pole              r becomes r + c/(x + s) on one edge: a simple pole term; at th
                   innermost x + s of a continued fraction it adds a level
 merge             two instructions alike but for their constants (x + c1, x + c2)
                   become one, the uses of the later taking the earlier: one op less,
-                  constants refitted (common subexpressions up to constants)
+                  constants refitted (common subexpressions up to constants); also
+                  x + (c' + r) becomes u + r for an earlier u = x + c
 """
 from __future__ import annotations
 
@@ -206,15 +207,43 @@ def _shape(op: str, args: list) -> tuple:
     return op, tuple(key)
 
 
+def _hidden_shift(p: Program, j: int):
+    """(w, r) if instruction j is x + w with w = c + r, or w + r with w = x + c
+    (adds in any order, c a constant, r no constant), else None."""
+    ins = p.instrs[j]
+    if ins.op != "add":
+        return None
+    for a, w in (ins.args, ins.args[::-1]):
+        if w[0] != "v" or p.instrs[int(w[1:])].op != "add":
+            continue
+        inner = p.instrs[int(w[1:])].args
+        for c, r in (inner, inner[::-1]):
+            if c[0] == "c" and r[0] != "c":
+                if a == "x" and r != "x":
+                    return w, r               # x + (c + r)
+                if r == "x" and a[0] != "c":
+                    return w, a               # (x + c) + a
+    return None
+
+
 def merges(p: Program) -> list[Program]:
-    """Every program ``merge`` can make of p (one per pair of alike instructions)."""
+    """Every program ``merge`` can make of p: one per pair of alike instructions,
+    and one per sum x + c' + r (in any grouping) and earlier u = x + c, which
+    becomes u + r."""
     shapes = [_shape(i.op, i.args) for i in p.instrs]
+    shifts = [i for i, s in enumerate(shapes) if s == ("add", ("c", "x"))]
     out = []
     for j in range(len(shapes)):
         for i in range(j):
             if shapes[i] == shapes[j]:
                 d = _Draft(p)
                 _remove(d, j, f"v{i}")
+                out.append(d.build())
+        hidden = _hidden_shift(p, j)
+        for u in shifts if hidden else ():
+            if u < j and f"v{u}" not in hidden:
+                d = _Draft(p)
+                d.instrs[j][1] = [f"v{u}", hidden[1]]   # the inner add is dropped if unused
                 out.append(d.build())
     return out
 

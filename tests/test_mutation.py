@@ -96,3 +96,16 @@ return v5""")
     assert all(k.ops == p.ops + 3 for k in kids)
     deeper = [k for k in kids if (ch := chain_of(k)) is not None and ch.depth == 3 and len(k.consts) == 7]
     assert len(deeper) >= 10
+
+
+@pytest.mark.parametrize("sum_text", ["v2 = add(c1, v1)\nv3 = add(x, v2)", "v2 = add(x, c1)\nv3 = add(v2, v1)"])
+def test_merge_finds_a_shift_hidden_in_a_sum(sum_text):
+    """x + (c1 + r) and (x + c1) + r use the earlier u = x + c0: u + r, one op less."""
+    from search.mutation import merges
+
+    p = parse_program("c0 = -0.5\nc1 = -0.5\nc2 = 3.0\nv0 = add(x, c0)\nv1 = div(c2, v0)\n"
+                      + sum_text + "\nv4 = mul(v3, v0)\nreturn v4")
+    kids = [k for k in merges(p) if k.ops == p.ops - 1]
+    x = np.array([0.1, 0.3, 0.7, 0.9])
+    want = evaluate_float(p, x)
+    assert any(np.allclose(evaluate_float(k, x), want) for k in kids)
