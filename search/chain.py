@@ -124,10 +124,14 @@ def chain_start(p: Program, target: str, lo: float, hi: float, relative: bool,
     # the least change of p's constants that makes every row's sum its value (in the
     # least-squares sense where rows share constants and disagree)
     c0 = np.asarray(p.consts, dtype=float)
+    c0 = np.where(np.isfinite(c0), c0, 0.0)    # a bred constant can be inf
     A = np.zeros((len(ch.rows), len(c0)))
     t = np.zeros(len(ch.rows))
     for r, (role, level, terms) in enumerate(ch.rows):
         for i, sign in terms:
             A[r, i] += sign
         t[r] = a if role == "a" else levels[level - 1][0 if role == "b" else 1]
-    return c0 + np.linalg.lstsq(A, t - A @ c0, rcond=None)[0]
+    if not np.all(np.isfinite(t)):
+        return None
+    start = c0 + np.linalg.lstsq(A, t - A @ c0, rcond=None)[0]
+    return start if np.all(np.isfinite(start)) else None

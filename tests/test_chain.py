@@ -125,3 +125,10 @@ return v5""")
     assert sorted(i for role, _, terms in ch.rows if role == "s" for i, _ in terms) == [1, 4, 4]
     ev = Evaluator(TASK)
     assert _start_error(ev, p) == pytest.approx(ev.data.error(cf[2, 2].program), rel=1e-6)
+
+
+def test_infinite_constants_do_not_spoil_the_start(cf):
+    p = cf[2, 2].program
+    bad = p.with_consts([float("inf")] + list(p.consts[1:]))
+    st = chain_start(bad, TASK.target, TASK.lo, TASK.hi, True, True)
+    assert st is not None and np.all(np.isfinite(st))
