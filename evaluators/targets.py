@@ -114,11 +114,15 @@ class Target:
     def __post_init__(self):
         self.tree  # parse now, so bad text fails at spec time
 
+    @property
+    def expression(self) -> str:
+        """The text as an expression in x (a plain function name f becomes f(x))."""
+        text = self.text.strip()
+        return f"{text}(x)" if text in FUNCTIONS else text
+
     @cached_property
     def tree(self) -> ast.Expression:
-        text = self.text.strip()
-        if text in FUNCTIONS:
-            text = f"{text}(x)"
+        text = self.expression
         if len(text) > 500:
             raise TargetError("target expression longer than 500 characters")
         try:

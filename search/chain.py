@@ -69,8 +69,8 @@ def _split(p: Program, ref: str):
 def chain_of(p: Program) -> Chain | None:
     """The chain p is, or None."""
     ref, k = p.out, 0
-    while ref[0] == "v" and p.instrs[int(ref[1:])].op == "mul" and len(set(p.instrs[int(ref[1:])].args)) == 1:
-        ref, k = p.instrs[int(ref[1:])].args[0], k + 1
+    while ref[0] == "v" and (ins := p.instrs[int(ref[1:])]).op == "mul" and ins.args[0] == ins.args[1]:
+        ref, k = ins.args[0], k + 1
     xs, cs, ds, other = _split(p, ref)
     if xs or other or len(ds) != 1:
         return None
@@ -91,12 +91,15 @@ def chain_of(p: Program) -> Chain | None:
 
 
 @lru_cache(maxsize=256)
-def _levels(target: str, lo: float, hi: float, relative: bool, m: int, n: int):
-    """Euclid levels (a, ((b, s), ...)) of the rational minimax of type (m, n), as floats, or None."""
+def _levels(target: str, squarings: int, lo: float, hi: float, relative: bool, m: int, n: int):
+    """Euclid levels (a, ((b, s), ...)) of the rational minimax of type (m, n) of
+    target^(1/2^squarings), as floats, or None."""
     from evaluators.baselines import BASELINES, Problem, cached_fit
     from evaluators.contfrac import cf_levels
+    from evaluators.targets import Target
 
-    fit = cached_fit(Problem(target, lo, hi, relative, "float64"), BASELINES["rational_minimax"], (m, n))
+    root = target if squarings == 0 else f"({Target(target).expression}) ** (1 / {2 ** squarings})"
+    fit = cached_fit(Problem(root, lo, hi, relative, "float64"), BASELINES["rational_minimax"], (m, n))
     if fit is None or fit.den is None:
         return None
     got = cf_levels(fit.num, fit.den)
@@ -113,11 +116,7 @@ def chain_start(p: Program, target: str, lo: float, hi: float, relative: bool,
     ch = chain_of(p)
     if ch is None or (ch.squarings and not positive):
         return None
-    from evaluators.targets import FUNCTIONS
-
-    expr = f"{target}(x)" if target.strip() in FUNCTIONS else target
-    root = target if ch.squarings == 0 else f"({expr}) ** (1 / {2 ** ch.squarings})"
-    got = _levels(root, float(lo), float(hi), relative, ch.depth - (not ch.has_a), ch.depth)
+    got = _levels(target, ch.squarings, float(lo), float(hi), relative, ch.depth - (not ch.has_a), ch.depth)
     if got is None:
         return None
     a, levels = got

@@ -95,6 +95,7 @@ class Evaluator:
         self.rng = np.random.default_rng(seed)
         self.weights = dict(task.cost_weights)
         self.cost_fn = COST_MODELS[task.cost_model]
+        self.positive = bool(np.all(self.data.ref_fit[0] > 0))   # squared chains need f > 0
 
     def evaluate_one(self, prog, bests: dict | None = None) -> Result:
         """Fit and score one program.  The SLP minimax polish (the costly part)
@@ -116,8 +117,8 @@ class Evaluator:
         return Result(prog, err, cost, prog.ops, functional_hash(prog, d.probes, self.task.hash_format))
 
     def _chain_start(self, prog):
-        t, d = self.task, self.data
-        return chain_start(prog, t.target, t.lo, t.hi, t.metric != "absolute", bool(np.all(d.ref_fit[0] > 0)))
+        t = self.task
+        return chain_start(prog, t.target, t.lo, t.hi, t.metric != "absolute", self.positive)
 
     def evaluate(self, programs, bests: dict | None = None) -> list[Result]:
         return [self.evaluate_one(p, bests) for p in programs]

@@ -20,6 +20,11 @@ def cf():
     return {b.size: b for b in baseline_programs(TASK, 12, methods=["rational_cf"])}
 
 
+def _ones(body: str, k: int = 5) -> Program:
+    """Program text ``body`` with constants c0..c(k-1) all 1.0."""
+    return parse_program("\n".join(f"c{i} = 1.0" for i in range(k)) + "\n" + body)
+
+
 def _start_error(ev, p):
     st = chain_start(p, TASK.target, TASK.lo, TASK.hi, True, True)
     assert st is not None
@@ -61,8 +66,7 @@ def test_start_is_the_rational_minimax_from_any_constants(cf):
 
 def test_signs_and_order_of_the_sums(cf):
     """a - b/(s - x - d/(x + t)): the same (2,2) family with other signs."""
-    p = parse_program("\n".join(f"c{i} = 1.0" for i in range(5)) + """
-v0 = sub(c0, x)
+    p = _ones("""v0 = sub(c0, x)
 v1 = add(x, c1)
 v2 = div(c2, v1)
 v3 = sub(v0, v2)
@@ -112,8 +116,7 @@ def test_evaluator_fits_a_chain_bred_with_bad_constants(cf):
 def test_sums_of_several_constants(cf):
     """a - b/(u + c1 - c2/u), u = x + c4 (as a run bred it): u's constant is in both
     levels' shifts, c1 only in the first; the start solves for both."""
-    p = parse_program("\n".join(f"c{i} = 1.0" for i in range(5)) + """
-v0 = add(x, c4)
+    p = _ones("""v0 = add(x, c4)
 v1 = div(c2, v0)
 v2 = sub(v0, v1)
 v3 = add(v2, c1)
