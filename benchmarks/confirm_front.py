@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evaluators.mpcheck import mp_max_error  # noqa: E402
-from evaluators.targets import Target  # noqa: E402
-from search.program import parse_program  # noqa: E402
-from search.rundir import load_front  # noqa: E402
+from numsearch.evaluators.mpcheck import mp_max_error  # noqa: E402
+from numsearch.evaluators.targets import Target  # noqa: E402
+from numsearch.search.program import parse_program  # noqa: E402
+from numsearch.search.rundir import load_front  # noqa: E402
 
 
 def main(argv=None):

@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from search.driver import SerialBackend, run_search  # noqa: E402
-from search.engine import Search  # noqa: E402
-from search.random_search import RandomSearch  # noqa: E402
-from search.spec import load_spec  # noqa: E402
+from numsearch.search.driver import SerialBackend, run_search  # noqa: E402
+from numsearch.search.engine import Search  # noqa: E402
+from numsearch.search.random_search import RandomSearch  # noqa: E402
+from numsearch.search.spec import load_spec  # noqa: E402
 
 
 class Trace:
@@ -55,7 +55,7 @@ def run(spec, cls, workers, address, label):
     if workers == 0:
         backend = SerialBackend(spec.task, spec.seed)
     else:
-        from search.ray_driver import RayBackend
+        from numsearch.search.ray_driver import RayBackend
         backend = RayBackend(spec.task, workers, spec.seed, address)
     tr = Trace()
     stats, _ = run_search(spec, backend, None, echo=lambda s: None, search_cls=cls, observer=tr)
@@ -65,7 +65,7 @@ def run(spec, cls, workers, address, label):
 
 
 def minimax_by_ops(task, max_ops):
-    from evaluators.baselines import best_baseline_by_ops
+    from numsearch.evaluators.baselines import best_baseline_by_ops
     return {k: b.error for k, b in best_baseline_by_ops(task, max_ops, methods=("minimax",)).items()}
 
 

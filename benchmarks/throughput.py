@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from search.evaluate import Evaluator, Task  # noqa: E402
-from search.mutation import MutationContext, mutate, random_program  # noqa: E402
-from search.program import parse_program  # noqa: E402
+from numsearch.search.evaluate import Evaluator, Task  # noqa: E402
+from numsearch.search.mutation import MutationContext, mutate, random_program  # noqa: E402
+from numsearch.search.program import parse_program  # noqa: E402
 
 
 def children(front_path, n, rng, ctx):
@@ -60,7 +60,7 @@ def main(argv=None):
     serial = len(kids) / (time.perf_counter() - t0)
     print(f"  in process (no polish screening): {serial:7.1f} evals/s, median {1e3 * statistics.median(per):.1f} ms "
           f"per candidate")
-    from search.ray_driver import RayBackend
+    from numsearch.search.ray_driver import RayBackend
     for w in sorted({1, a.workers}):
         be = RayBackend(task, w, 0)
         batches = [kids[i:i + a.batch] for i in range(0, len(kids), a.batch)]

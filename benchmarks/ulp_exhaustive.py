@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from evaluators.verify import count_values, ulp_check_function  # noqa: E402
+from numsearch.evaluators.verify import count_values, ulp_check_function  # noqa: E402
 
 
 def _progress(label):

@@ -12,9 +12,9 @@ from typing import Callable
 
 import numpy as np
 
-from primitives import doubledouble as ddm
-from primitives.formats import Format
-from primitives.registry import Registry
+from ..primitives import doubledouble as ddm
+from ..primitives.formats import Format
+from ..primitives.registry import Registry
 
 
 @dataclass(frozen=True)

@@ -43,9 +43,9 @@ from typing import Callable
 import mpmath
 import numpy as np
 
-from primitives.formats import FORMATS
-from primitives.registry import Registry
-from search.program import Program
+from ..primitives.formats import FORMATS
+from ..primitives.registry import Registry
+from ..search.program import Program
 
 from . import remez as rz
 from .cost import COST_MODELS
@@ -281,7 +281,7 @@ def baseline_programs(task, max_ops: int, methods=None, data=None,
     """Every baseline of every method (default: all) and size with ops <= max_ops,
     scored by ``TaskData.error`` on the task's verify grid (``data`` to reuse one).
     ``coeff_format``: fpminimax's coefficient format if not the task's."""
-    from search.evaluate import TaskData
+    from ..search.evaluate import TaskData
 
     data = data if data is not None else TaskData(task, task.verify_points)
     pb = problem_of(task, coeff_format)

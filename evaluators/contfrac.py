@@ -22,8 +22,8 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 
-from primitives.formats import FORMATS, Format
-from search.program import Instr, Program
+from ..primitives.formats import FORMATS, Format
+from ..search.program import Instr, Program
 
 from .horner import append_horner
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from primitives.registry import Registry
+from ..primitives.registry import Registry
 
 COST_MODELS: Registry[Callable] = Registry("cost model")
 

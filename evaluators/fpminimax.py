@@ -13,8 +13,8 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 
-from primitives import doubledouble as ddm
-from primitives.formats import Format
+from ..primitives import doubledouble as ddm
+from ..primitives.formats import Format
 
 from .remez import DPS, FitGrid, Rational
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 
-from primitives.interpret import walk
-from primitives.ops import OPS
+from ..primitives.interpret import walk
+from ..primitives.ops import OPS
 
 
 def _mp_step(op, args):

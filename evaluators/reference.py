@@ -14,7 +14,7 @@ from pathlib import Path
 import mpmath
 import numpy as np
 
-from primitives.formats import Format
+from ..primitives.formats import Format
 
 REF_DPS = 40
 

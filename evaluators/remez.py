@@ -26,7 +26,7 @@ from functools import cached_property
 import mpmath
 import numpy as np
 
-from primitives import doubledouble as ddm
+from ..primitives import doubledouble as ddm
 
 from .reference import reference
 

@@ -26,7 +26,7 @@ import uuid
 
 import numpy as np
 
-from primitives.formats import FORMATS
+from ..primitives.formats import FORMATS
 
 from .targets import FUNCTIONS, Target
 
@@ -62,7 +62,7 @@ def reference_name(target_text: str) -> str:
 
 def load_exported(program, fmt_name: str, header: str = ""):
     """The jax exporter's module for ``program``, loaded from a temporary file."""
-    from search.exporters import export
+    from ..search.exporters import export
 
     src = export(program, fmt_name, "jax", header)
     name = f"_numsearch_timed_{uuid.uuid4().hex}"
@@ -116,7 +116,7 @@ def time_program(program, fmt_name: str, target_text: str, n: int = 2 ** 22, rep
     import jax.numpy as jnp
 
     if isinstance(program, str):
-        from search.program import parse_program
+        from ..search.program import parse_program
         program = parse_program(program)
     target = Target(target_text)
     funcs = jax_functions()

@@ -37,10 +37,10 @@ from typing import Callable
 
 import numpy as np
 
-from primitives import doubledouble as ddm
-from primitives.formats import FORMATS, Format
-from primitives.interpret import evaluate, walk
-from primitives.ops import OPS
+from ..primitives import doubledouble as ddm
+from ..primitives.formats import FORMATS, Format
+from ..primitives.interpret import evaluate, walk
+from ..primitives.ops import OPS
 
 from . import reference as refmod
 from .targets import Target
@@ -237,7 +237,7 @@ def program_function(program, fmt_name: str) -> Callable[[np.ndarray], np.ndarra
 
 def _as_program(program):
     if isinstance(program, str):
-        from search.program import parse_program
+        from ..search.program import parse_program
         return parse_program(program)
     return program
 

@@ -94,9 +94,9 @@ def chain_of(p: Program) -> Chain | None:
 def _levels(target: str, squarings: int, lo: float, hi: float, relative: bool, m: int, n: int):
     """Euclid levels (a, ((b, s), ...)) of the rational minimax of type (m, n) of
     target^(1/2^squarings), as floats, or None."""
-    from evaluators.baselines import BASELINES, Problem, cached_fit
-    from evaluators.contfrac import cf_levels
-    from evaluators.targets import Target
+    from ..evaluators.baselines import BASELINES, Problem, cached_fit
+    from ..evaluators.contfrac import cf_levels
+    from ..evaluators.targets import Target
 
     root = target if squarings == 0 else f"({Target(target).expression}) ** (1 / {2 ** squarings})"
     fit = cached_fit(Problem(root, lo, hi, relative, "float64"), BASELINES["rational_minimax"], (m, n))

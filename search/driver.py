@@ -76,7 +76,7 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
     data = TaskData(task)
     seeds = ()
     if spec.search.init == "baselines":
-        from evaluators.baselines import baseline_programs
+        from ..evaluators.baselines import baseline_programs
         echo("computing the classical approximations to seed the search with (cached on disk after the first run)")
         seeds = tuple(b.program for b in baseline_programs(task, spec.search.max_ops) if b.ops <= spec.search.max_ops)
         echo(f"seeding the search with {len(seeds)} classical approximations (init: baselines)")

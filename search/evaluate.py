@@ -13,12 +13,12 @@ from functools import cached_property
 
 import numpy as np
 
-from evaluators.accuracy import METRICS, max_error
-from evaluators.cost import COST_MODELS
-from evaluators.reference import reference, sample_grid
-from evaluators.targets import Target
-from primitives.formats import FORMATS
-from primitives.interpret import evaluate
+from ..evaluators.accuracy import METRICS, max_error
+from ..evaluators.cost import COST_MODELS
+from ..evaluators.reference import reference, sample_grid
+from ..evaluators.targets import Target
+from ..primitives.formats import FORMATS
+from ..primitives.interpret import evaluate
 
 from .chain import chain_start
 from .fhash import functional_hash, probe_points

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from primitives.interpret import evaluate, value_and_jacobian
-from primitives import doubledouble as ddm
+from ..primitives.interpret import evaluate, value_and_jacobian
+from ..primitives import doubledouble as ddm
 
 
 PRECISE_BELOW = 1e-11   # errors below this are measured in double-double, not float64

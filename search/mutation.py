@@ -25,8 +25,8 @@ from typing import Callable
 
 import numpy as np
 
-from primitives.ops import OPS
-from primitives.registry import Registry
+from ..primitives.ops import OPS
+from ..primitives.registry import Registry
 
 from .fitting import random_constants
 from .program import Instr, Program

@@ -51,7 +51,7 @@ class Row:
 
 def baselines_for(doc: dict, max_cost: float | None = None) -> list:
     """Every classical baseline for the run's task with cost <= max_cost."""
-    from evaluators.baselines import baseline_programs
+    from ..evaluators.baselines import baseline_programs
 
     front = doc["front"]
     mc = max_cost if max_cost is not None else max((r["cost"] for r in front), default=0)

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from evaluators.accuracy import METRICS, pointwise_error
-from primitives.formats import FORMATS
-from primitives.interpret import evaluate
+from ..evaluators.accuracy import METRICS, pointwise_error
+from ..primitives.formats import FORMATS
+from ..primitives.interpret import evaluate
 
 FRONT_VERSION = 1
 

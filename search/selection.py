@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from primitives.registry import Registry
+from ..primitives.registry import Registry
 
 
 def objectives(inds) -> np.ndarray:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import yaml
 
-from evaluators.accuracy import METRICS
-from evaluators.cost import COST_MODELS
-from evaluators.targets import Target, TargetError
-from primitives.formats import FORMATS
-from primitives.ops import OPS
+from ..evaluators.accuracy import METRICS
+from ..evaluators.cost import COST_MODELS
+from ..evaluators.targets import Target, TargetError
+from ..primitives.formats import FORMATS
+from ..primitives.ops import OPS
 
 from .engine import SearchConfig
 from .evaluate import Task

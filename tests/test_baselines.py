@@ -11,17 +11,17 @@ import mpmath
 import numpy as np
 import pytest
 
-from evaluators.accuracy import pointwise_error
-from evaluators.baselines import (BASELINES, Baseline, baseline_programs, best_baseline_by_ops)
-from evaluators.contfrac import cf_cost
-from evaluators.fpminimax import neighbours
-from evaluators.horner import horner_program
-from evaluators.targets import Target
-from primitives.formats import FORMATS
-from primitives.interpret import evaluate_float
-from primitives.ops import OPS
-from search.evaluate import Task, TaskData
-from search.program import parse_program
+from numsearch.evaluators.accuracy import pointwise_error
+from numsearch.evaluators.baselines import (BASELINES, Baseline, baseline_programs, best_baseline_by_ops)
+from numsearch.evaluators.contfrac import cf_cost
+from numsearch.evaluators.fpminimax import neighbours
+from numsearch.evaluators.horner import horner_program
+from numsearch.evaluators.targets import Target
+from numsearch.primitives.formats import FORMATS
+from numsearch.primitives.interpret import evaluate_float
+from numsearch.primitives.ops import OPS
+from numsearch.search.evaluate import Task, TaskData
+from numsearch.search.program import parse_program
 
 ANCHORS = Path(__file__).resolve().parents[1].parent / "shared" / "anchors" / "classical_polynomials.csv"
 LN2H = float(mpmath.log(2) / 2)

@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evaluators.baselines import baseline_programs
-from search.chain import chain_of, chain_start
-from search.evaluate import Evaluator, Task
-from search.fitting import FitConfig
-from search.mutation import merges
-from search.program import Instr, Program, parse_program
+from numsearch.evaluators.baselines import baseline_programs
+from numsearch.search.chain import chain_of, chain_start
+from numsearch.search.evaluate import Evaluator, Task
+from numsearch.search.fitting import FitConfig
+from numsearch.search.mutation import merges
+from numsearch.search.program import Instr, Program, parse_program
 
 TASK = Task("exp2", 0.0, 1.0, score_points=1024, verify_points=2048)
 

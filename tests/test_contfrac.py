@@ -5,9 +5,9 @@ import mpmath
 import numpy as np
 import pytest
 
-from evaluators.contfrac import cf_cost, cf_program
-from evaluators.horner import horner_program
-from primitives.interpret import evaluate_float
+from numsearch.evaluators.contfrac import cf_cost, cf_program
+from numsearch.evaluators.horner import horner_program
+from numsearch.primitives.interpret import evaluate_float
 
 
 def _rational(rng, m, n):
@@ -61,7 +61,7 @@ def test_not_a_rational():
 
 
 def test_constants_rounded_to_the_format():
-    from primitives.formats import FORMATS
+    from numsearch.primitives.formats import FORMATS
     num, den = _rational(np.random.default_rng(3), 3, 3)
     p = cf_program(num, den, "bfloat16")
     assert np.all(FORMATS["bfloat16"].representable(np.array(p.consts)))
@@ -70,7 +70,7 @@ def test_constants_rounded_to_the_format():
 @pytest.mark.parametrize("m,n", [(0, 1), (1, 1), (1, 2), (2, 2), (3, 3), (3, 4), (4, 4)])
 def test_cf_levels_is_euclid(m, n):
     """a + b1/(x + s1 + b2/(x + s2 + ...)) from cf_levels equals num/den."""
-    from evaluators.contfrac import cf_levels
+    from numsearch.evaluators.contfrac import cf_levels
 
     rng = np.random.default_rng(7 * m + n)
     num, den = _rational(rng, m, n)
@@ -85,7 +85,7 @@ def test_cf_levels_is_euclid(m, n):
 
 
 def test_cf_levels_refuses_other_types():
-    from evaluators.contfrac import cf_levels
+    from numsearch.evaluators.contfrac import cf_levels
 
     one = mpmath.mpf(1)
     assert cf_levels([one, one, one], [one, one]) is None    # deg p > deg q

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evaluators.mpcheck import mp_max_error
-from evaluators.targets import Target
-from search.evaluate import Task, TaskData
-from search.program import parse_program
+from numsearch.evaluators.mpcheck import mp_max_error
+from numsearch.evaluators.targets import Target
+from numsearch.search.evaluate import Task, TaskData
+from numsearch.search.program import parse_program
 from conftest import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +30,7 @@ seed: 3
 def run_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("e2e")
     (d / "spec.yaml").write_text(SPEC)
-    r = subprocess.run([sys.executable, "-m", "search.cli", "run", str(d / "spec.yaml"), "--out", str(d / "run"),
+    r = subprocess.run([sys.executable, "-m", "numsearch.search.cli", "run", str(d / "spec.yaml"), "--out", str(d / "run"),
                         "--progress", "5"], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     return d / "run", r.stdout
@@ -75,7 +75,7 @@ def test_errors_agree_with_independent_mpmath(run_dir):
 
 
 def test_pareto_verb_prints_table(run_dir):
-    r = subprocess.run([sys.executable, "-m", "search.cli", "pareto", str(run_dir[0])], capture_output=True,
+    r = subprocess.run([sys.executable, "-m", "numsearch.search.cli", "pareto", str(run_dir[0])], capture_output=True,
                        text=True, cwd=ROOT, timeout=60)
     assert r.returncode == 0
     assert "exp2 on [0, 1]" in r.stdout and "error" in r.stdout
@@ -99,7 +99,7 @@ def test_pareto_with_baselines_plot_and_json(run_dir, tmp_path):
 
 def test_export_picks_and_c_matches_interpreter(run_dir, tmp_path):
     import shutil
-    from primitives.interpret import evaluate_float
+    from numsearch.primitives.interpret import evaluate_float
 
     doc = json.loads((run_dir[0] / "front.json").read_text())
     best = min(doc["front"], key=lambda r: r["error"])

@@ -16,11 +16,11 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from primitives.formats import FORMATS
-from primitives.interpret import evaluate
-from primitives.ops import OPS
-from search.exporters import EXPORTERS, export, to_sympy
-from search.program import Instr, Program, parse_program
+from numsearch.primitives.formats import FORMATS
+from numsearch.primitives.interpret import evaluate
+from numsearch.primitives.ops import OPS
+from numsearch.search.exporters import EXPORTERS, export, to_sympy
+from numsearch.search.program import Instr, Program, parse_program
 
 N = 100_000
 CODE = ["jax", "numpy", "c"]

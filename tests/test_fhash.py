@@ -1,8 +1,8 @@
 import numpy as np
 
-from search.engine import Search, SearchConfig
-from search.fhash import functional_hash, probe_points
-from search.program import parse_program
+from numsearch.search.engine import Search, SearchConfig
+from numsearch.search.fhash import functional_hash, probe_points
+from numsearch.search.program import parse_program
 
 P = probe_points(0.0, 1.0)
 
@@ -42,7 +42,7 @@ def test_search_does_not_breed_known_functions():
 
 
 def test_seeds_are_asked_first_then_mutated():
-    from search.program import parse_program
+    from numsearch.search.program import parse_program
     seeds = (parse_program("c0 = 1.5\nv0 = mul(x, c0)\nreturn v0"), parse_program("c0 = 0.5\nv0 = add(x, c0)\nreturn v0"))
     s = Search(SearchConfig(population=8, islands=1, init="baselines"), P, "float64", np.random.default_rng(0), seeds)
     kids, _ = s.ask(6)
@@ -51,7 +51,7 @@ def test_seeds_are_asked_first_then_mutated():
 
 
 def test_every_seed_is_sown_even_after_the_population_fills():
-    from search.evaluate import Result
+    from numsearch.search.evaluate import Result
     seeds = tuple(parse_program(f"c0 = {1 + k / 8}\nv0 = mul(x, c0)\nreturn v0") for k in range(12))
     s = Search(SearchConfig(population=8, islands=1, init="baselines"), P, "float64", np.random.default_rng(0), seeds)
     kids, _ = s.ask(4)
@@ -90,8 +90,8 @@ def test_seeds_pass_the_dedup():
 
 
 def test_stagnant_island_restarts():
-    from search.evaluate import Result
-    from search.program import parse_program
+    from numsearch.search.evaluate import Result
+    from numsearch.search.program import parse_program
     s = Search(SearchConfig(population=8, islands=2, restart_after=20, migrate_every=10**9), P, "float64",
                np.random.default_rng(0))
     p = parse_program("c0 = 2.0\nv0 = mul(x, c0)\nreturn v0")
@@ -107,7 +107,7 @@ def test_stagnant_island_restarts():
 
 def test_new_best_is_tried_shorter_at_once():
     """A new best at its cost with two alike instructions: its merge is the next child."""
-    from search.evaluate import Result
+    from numsearch.search.evaluate import Result
     p = parse_program("c0 = -0.5\nc1 = -0.49\nc2 = 3.0\nv0 = add(x, c0)\nv1 = div(c2, v0)\n"
                       "v2 = add(c1, x)\nv3 = add(v2, v1)\nreturn v3")
     s = Search(SearchConfig(population=8, islands=1), P, "float64", np.random.default_rng(0))

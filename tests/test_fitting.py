@@ -4,9 +4,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search.evaluate import Task, TaskData
-from search.fitting import FitConfig, fit_constants
-from search.program import parse_program
+from numsearch.search.evaluate import Task, TaskData
+from numsearch.search.fitting import FitConfig, fit_constants
+from numsearch.search.program import parse_program
 
 ANCHORS = Path(__file__).resolve().parents[1].parent / "shared" / "anchors" / "classical_polynomials.csv"
 
@@ -52,7 +52,7 @@ def test_fit_never_returns_worse_than_the_given_constants():
     """A (4,4) rational of 2^x in continued-fraction form at its 1e-14 optimum:
     float64 residuals are noise at that level, so the answer is judged in
     double-double and is never worse than the constants it was given."""
-    from evaluators.baselines import baseline_programs
+    from numsearch.evaluators.baselines import baseline_programs
     task = Task("exp2", 0.0, 1.0)
     prog = next(b.program for b in baseline_programs(task, 12, ["rational_cf"]) if b.size == (4, 4))
     d = TaskData(task)
@@ -68,8 +68,8 @@ def test_fit_never_returns_worse_than_the_given_constants():
 def test_polish_works_at_errors_near_1e_14():
     """The SLP's LP stays well scaled when the error is ~1e-14: a (4,4) continued
     fraction of 2^x knocked off its optimum (to a few 1e-14) is brought back."""
-    from evaluators.baselines import baseline_programs
-    from search.fitting import polish
+    from numsearch.evaluators.baselines import baseline_programs
+    from numsearch.search.fitting import polish
     task = Task("exp2", 0.0, 1.0)
     prog = next(b.program for b in baseline_programs(task, 12, ["rational_cf"]) if b.size == (4, 4))
     d = TaskData(task)

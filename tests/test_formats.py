@@ -2,7 +2,7 @@ import ml_dtypes
 import numpy as np
 import pytest
 
-from primitives.formats import FORMATS
+from numsearch.primitives.formats import FORMATS
 
 
 def test_float32_float16_match_numpy_casts():
@@ -11,7 +11,7 @@ def test_float32_float16_match_numpy_casts():
     for name, dt in [("float32", np.float32), ("float16", np.float16)]:
         with np.errstate(over="ignore"):
             ref = x.astype(dt).astype(np.float64)
-        from primitives.formats import _round_generic
+        from numsearch.primitives.formats import _round_generic
         f = FORMATS[name]
         got = _round_generic(x, f.precision, f.emin, f.max_finite, f.has_inf)
         assert np.array_equal(got, ref), name

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from primitives.interpret import evaluate_float
-from search.mutation import MUTATIONS, MutationContext, mutate, random_program
-from search.program import EMPTY, parse_program
+from numsearch.primitives.interpret import evaluate_float
+from numsearch.search.mutation import MUTATIONS, MutationContext, mutate, random_program
+from numsearch.search.program import EMPTY, parse_program
 
 CTX = MutationContext(ops=("add", "sub", "mul", "div", "fma", "neg"))
 
@@ -62,7 +62,7 @@ def test_mutate_changes_program_and_respects_ops():
 
 def test_merge_joins_instructions_alike_but_for_constants():
     """x + c1 and c2 + x (commutative) become one instruction; the rest is kept."""
-    from search.program import parse_program
+    from numsearch.search.program import parse_program
     p = parse_program("c0 = -0.5\nc1 = -0.49\nc2 = 3.0\nv0 = add(x, c0)\nv1 = div(c2, v0)\n"
                       "v2 = add(c1, x)\nv3 = add(v2, v1)\nreturn v3")
     child = MUTATIONS["merge"](p, np.random.default_rng(0), CTX)
@@ -76,7 +76,7 @@ def test_merge_joins_instructions_alike_but_for_constants():
 
 def test_pole_adds_a_level_to_a_continued_fraction():
     """r -> r + c/(x + s): three ops; some children of a (2,2) fraction are full (3,3) ones."""
-    from search.chain import chain_of
+    from numsearch.search.chain import chain_of
 
     p = parse_program("""c0 = 1.5
 c1 = 2.0
@@ -101,7 +101,7 @@ return v5""")
 @pytest.mark.parametrize("sum_text", ["v2 = add(c1, v1)\nv3 = add(x, v2)", "v2 = add(x, c1)\nv3 = add(v2, v1)"])
 def test_merge_finds_a_shift_hidden_in_a_sum(sum_text):
     """x + (c1 + r) and (x + c1) + r use the earlier u = x + c0: u + r, one op less."""
-    from search.mutation import merges
+    from numsearch.search.mutation import merges
 
     p = parse_program("c0 = -0.5\nc1 = -0.5\nc2 = 3.0\nv0 = add(x, c0)\nv1 = div(c2, v0)\n"
                       + sum_text + "\nv4 = mul(v3, v0)\nreturn v4")

@@ -5,9 +5,9 @@ import mpmath
 import numpy as np
 import pytest
 
-from primitives import doubledouble as ddm
-from primitives.formats import FORMATS
-from primitives.ops import OPS
+from numsearch.primitives import doubledouble as ddm
+from numsearch.primitives.formats import FORMATS
+from numsearch.primitives.ops import OPS
 
 
 def _args(rng, arity, n, fmt):

@@ -2,8 +2,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from search.archive import ParetoArchive
-from search.selection import crowding, nondominated_ranks, nsga2_survival, rank_and_crowding
+from numsearch.search.archive import ParetoArchive
+from numsearch.search.selection import crowding, nondominated_ranks, nsga2_survival, rank_and_crowding
 
 
 @dataclass(frozen=True)

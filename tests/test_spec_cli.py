@@ -2,8 +2,8 @@
 import pytest
 
 from conftest import cli
-from search.cli import main
-from search.spec import SpecError, parse_spec
+from numsearch.search.cli import main
+from numsearch.search.spec import SpecError, parse_spec
 
 GOOD = """
 name: t
@@ -40,7 +40,7 @@ def test_bad_specs_name_the_key(text, msg):
 
 def test_expression_targets_are_parsed_safely():
     s = parse_spec("target: {function: '1/(1+exp(-x))', interval: [-4, 4]}")
-    from evaluators.targets import Target
+    from numsearch.evaluators.targets import Target
     import mpmath
     assert abs(Target(s.task.target).mp(0.5) - 1 / (1 + mpmath.exp(-0.5))) < 1e-14
 

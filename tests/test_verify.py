@@ -7,12 +7,12 @@ import mpmath
 import numpy as np
 import pytest
 
-from evaluators import verify as V
-from evaluators.reference import reference
-from evaluators.targets import FUNCTIONS, Target, numpy_functions
-from primitives.formats import FORMATS
-from primitives.interpret import evaluate
-from search.program import parse_program
+from numsearch.evaluators import verify as V
+from numsearch.evaluators.reference import reference
+from numsearch.evaluators.targets import FUNCTIONS, Target, numpy_functions
+from numsearch.primitives.formats import FORMATS
+from numsearch.primitives.interpret import evaluate
+from numsearch.search.program import parse_program
 
 # exp(x) ~ 1 + x + x^2/2 + x^3/6 in Horner form: 6 ops
 POLY = parse_program("""
@@ -121,7 +121,7 @@ return v7
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_float32_fma_double_rounding_cases():
-    from primitives.doubledouble import fma_narrow
+    from numsearch.primitives.doubledouble import fma_narrow
     rng = np.random.default_rng(5)
     n = 100000
     # 3 * b is an odd 25-bit integer: a float32 midpoint that a tiny c must break
@@ -219,7 +219,7 @@ def test_float64_reference_within_a_hundredth_float32_ulp(name):
 
 def test_timing_reports_positive_medians_and_ratio():
     pytest.importorskip("jax")
-    from evaluators.timing import jax_functions, time_program
+    from numsearch.evaluators.timing import jax_functions, time_program
     assert set(FUNCTIONS) <= set(jax_functions())
     r = time_program(POLY, "float32", "exp", n=4096, repeats=3, warmup=1, min_sample_s=0.001)
     assert r["program_s"] > 0 and r["reference_s"] > 0 and r["ratio"] > 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from primitives.registry import Registry
+from ...primitives.registry import Registry
 
 from .c import export_c
 from .jax_ import export_jax

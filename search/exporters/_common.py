@@ -13,8 +13,8 @@ import re
 
 import numpy as np
 
-from primitives.formats import FORMATS, Format
-from primitives.ops import OPS
+from ...primitives.formats import FORMATS, Format
+from ...primitives.ops import OPS
 
 
 def semantics(fmt_name: str) -> Format:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from primitives.formats import Format
+from ...primitives.formats import Format
 
 from ._common import comment, decimal, helpers_used, live_consts, render, rounded_consts, semantics, uses_x
 

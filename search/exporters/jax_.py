@@ -20,7 +20,7 @@ backend.  Verified on CPU only (no GPU was available).
 """
 from __future__ import annotations
 
-from primitives.formats import Format
+from ...primitives.formats import Format
 
 from ._common import comment, decimal, helpers_used, live_consts, render, rounded_consts, semantics
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from primitives.ops import OPS
+from ...primitives.ops import OPS
 
 from ._common import comment, live, live_consts, rounded_consts, semantics
 

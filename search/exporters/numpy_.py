@@ -12,7 +12,7 @@ transformations and exact rationals where those would under/overflow.
 """
 from __future__ import annotations
 
-from primitives.formats import Format
+from ...primitives.formats import Format
 
 from ._common import comment, decimal, helpers_used, rounded_consts, live_consts, render, semantics, uses_x
 

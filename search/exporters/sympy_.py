@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from primitives.ops import OPS
+from ...primitives.ops import OPS
 
 from ._common import comment, decimal, live, live_consts, render, rounded_consts, semantics
 
