@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from numsearch.evaluators.mpcheck import mp_max_error  # noqa: E402
 from numsearch.evaluators.targets import Target  # noqa: E402
-from numsearch.search.program import parse_program  # noqa: E402
+from numsearch.primitives.program import parse_program  # noqa: E402
 from numsearch.search.rundir import load_front  # noqa: E402
 
 

@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 
 from numsearch.search.evaluate import Evaluator, Task  # noqa: E402
 from numsearch.search.mutation import MutationContext, mutate, random_program  # noqa: E402
-from numsearch.search.program import parse_program  # noqa: E402
+from numsearch.primitives.program import parse_program  # noqa: E402
 
 
 def children(front_path, n, rng, ctx):

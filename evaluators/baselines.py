@@ -45,7 +45,7 @@ import numpy as np
 
 from ..primitives.formats import FORMATS
 from ..primitives.registry import Registry
-from ..search.program import Program
+from ..primitives.program import Program
 
 from . import remez as rz
 from .cost import COST_MODELS

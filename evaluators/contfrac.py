@@ -23,7 +23,7 @@ import mpmath
 import numpy as np
 
 from ..primitives.formats import FORMATS, Format
-from ..search.program import Instr, Program
+from ..primitives.program import Instr, Program
 
 from .horner import append_horner
 

@@ -21,7 +21,7 @@ import mpmath
 import numpy as np
 
 from ..primitives.formats import FORMATS, Format
-from ..search.program import Instr, Program
+from ..primitives.program import Instr, Program
 
 
 def append_horner(coeffs: list, consts: list, instrs: list, monic: bool = False, rnd=None) -> str:

@@ -116,7 +116,7 @@ def time_program(program, fmt_name: str, target_text: str, n: int = 2 ** 22, rep
     import jax.numpy as jnp
 
     if isinstance(program, str):
-        from ..search.program import parse_program
+        from ..primitives.program import parse_program
         program = parse_program(program)
     target = Target(target_text)
     funcs = jax_functions()

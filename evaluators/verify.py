@@ -237,7 +237,7 @@ def program_function(program, fmt_name: str) -> Callable[[np.ndarray], np.ndarra
 
 def _as_program(program):
     if isinstance(program, str):
-        from ..search.program import parse_program
+        from ..primitives.program import parse_program
         return parse_program(program)
     return program
 

@@ -24,7 +24,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .program import Program
+from ..primitives.program import Program
 
 
 @dataclass(frozen=True)

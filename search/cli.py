@@ -179,7 +179,7 @@ def pick(doc: dict, how: str) -> dict:
 
 def _cmd_export(a) -> int:
     from .exporters import EXPORTERS, export
-    from .program import parse_program
+    from ..primitives.program import parse_program
 
     doc = _load_front(a.path)
     if a.to not in EXPORTERS:

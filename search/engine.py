@@ -24,7 +24,7 @@ import numpy as np
 from .archive import ParetoArchive
 from .fhash import functional_hash
 from .mutation import DEFAULT_WEIGHTS, MutationContext, merges, mutate, random_program
-from .program import EMPTY, Program
+from ..primitives.program import EMPTY, Program
 from .selection import SELECTORS, tournament
 
 

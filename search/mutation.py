@@ -29,7 +29,7 @@ from ..primitives.ops import OPS
 from ..primitives.registry import Registry
 
 from .fitting import random_constants
-from .program import Instr, Program
+from ..primitives.program import Instr, Program
 
 MUTATIONS: Registry[Callable] = Registry("mutation")
 

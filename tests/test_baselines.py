@@ -21,7 +21,7 @@ from numsearch.primitives.formats import FORMATS
 from numsearch.primitives.interpret import evaluate_float
 from numsearch.primitives.ops import OPS
 from numsearch.search.evaluate import Task, TaskData
-from numsearch.search.program import parse_program
+from numsearch.primitives.program import parse_program
 
 ANCHORS = Path(__file__).resolve().parents[1].parent / "shared" / "anchors" / "classical_polynomials.csv"
 LN2H = float(mpmath.log(2) / 2)

@@ -9,7 +9,7 @@ from numsearch.search.chain import chain_of, chain_start
 from numsearch.search.evaluate import Evaluator, Task
 from numsearch.search.fitting import FitConfig
 from numsearch.search.mutation import merges
-from numsearch.search.program import Instr, Program, parse_program
+from numsearch.primitives.program import Instr, Program, parse_program
 
 TASK = Task("exp2", 0.0, 1.0, score_points=1024, verify_points=2048)
 

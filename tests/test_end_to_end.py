@@ -10,7 +10,7 @@ import pytest
 from numsearch.evaluators.mpcheck import mp_max_error
 from numsearch.evaluators.targets import Target
 from numsearch.search.evaluate import Task, TaskData
-from numsearch.search.program import parse_program
+from numsearch.primitives.program import parse_program
 from conftest import cli
 
 ROOT = Path(__file__).resolve().parents[1]

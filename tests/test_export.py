@@ -20,7 +20,7 @@ from numsearch.primitives.formats import FORMATS
 from numsearch.primitives.interpret import evaluate
 from numsearch.primitives.ops import OPS
 from numsearch.search.exporters import EXPORTERS, export, to_sympy
-from numsearch.search.program import Instr, Program, parse_program
+from numsearch.primitives.program import Instr, Program, parse_program
 
 N = 100_000
 CODE = ["jax", "numpy", "c"]

@@ -2,7 +2,7 @@ import numpy as np
 
 from numsearch.search.engine import Search, SearchConfig
 from numsearch.search.fhash import functional_hash, probe_points
-from numsearch.search.program import parse_program
+from numsearch.primitives.program import parse_program
 
 P = probe_points(0.0, 1.0)
 
@@ -42,7 +42,7 @@ def test_search_does_not_breed_known_functions():
 
 
 def test_seeds_are_asked_first_then_mutated():
-    from numsearch.search.program import parse_program
+    from numsearch.primitives.program import parse_program
     seeds = (parse_program("c0 = 1.5\nv0 = mul(x, c0)\nreturn v0"), parse_program("c0 = 0.5\nv0 = add(x, c0)\nreturn v0"))
     s = Search(SearchConfig(population=8, islands=1, init="baselines"), P, "float64", np.random.default_rng(0), seeds)
     kids, _ = s.ask(6)
@@ -91,7 +91,7 @@ def test_seeds_pass_the_dedup():
 
 def test_stagnant_island_restarts():
     from numsearch.search.evaluate import Result
-    from numsearch.search.program import parse_program
+    from numsearch.primitives.program import parse_program
     s = Search(SearchConfig(population=8, islands=2, restart_after=20, migrate_every=10**9), P, "float64",
                np.random.default_rng(0))
     p = parse_program("c0 = 2.0\nv0 = mul(x, c0)\nreturn v0")

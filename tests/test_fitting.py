@@ -6,7 +6,7 @@ import pytest
 
 from numsearch.search.evaluate import Task, TaskData
 from numsearch.search.fitting import FitConfig, fit_constants
-from numsearch.search.program import parse_program
+from numsearch.primitives.program import parse_program
 
 ANCHORS = Path(__file__).resolve().parents[1].parent / "shared" / "anchors" / "classical_polynomials.csv"
 

@@ -3,7 +3,7 @@ import pytest
 
 from numsearch.primitives.interpret import evaluate_float
 from numsearch.search.mutation import MUTATIONS, MutationContext, mutate, random_program
-from numsearch.search.program import EMPTY, parse_program
+from numsearch.primitives.program import EMPTY, parse_program
 
 CTX = MutationContext(ops=("add", "sub", "mul", "div", "fma", "neg"))
 
@@ -62,7 +62,7 @@ def test_mutate_changes_program_and_respects_ops():
 
 def test_merge_joins_instructions_alike_but_for_constants():
     """x + c1 and c2 + x (commutative) become one instruction; the rest is kept."""
-    from numsearch.search.program import parse_program
+    from numsearch.primitives.program import parse_program
     p = parse_program("c0 = -0.5\nc1 = -0.49\nc2 = 3.0\nv0 = add(x, c0)\nv1 = div(c2, v0)\n"
                       "v2 = add(c1, x)\nv3 = add(v2, v1)\nreturn v3")
     child = MUTATIONS["merge"](p, np.random.default_rng(0), CTX)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from numsearch.primitives.interpret import evaluate, evaluate_float, value_and_jacobian
-from numsearch.search.program import EMPTY, Instr, Program, ProgramError, parse_program
+from numsearch.primitives.program import EMPTY, Instr, Program, ProgramError, parse_program
 
 TEXT = """c0 = 0x1.62e42fefa39efp-1
 c1 = 0x1.0000000000000p+0

@@ -12,7 +12,7 @@ from numsearch.evaluators.reference import reference
 from numsearch.evaluators.targets import FUNCTIONS, Target, numpy_functions
 from numsearch.primitives.formats import FORMATS
 from numsearch.primitives.interpret import evaluate
-from numsearch.search.program import parse_program
+from numsearch.primitives.program import parse_program
 
 # exp(x) ~ 1 + x + x^2/2 + x^3/6 in Horner form: 6 ops
 POLY = parse_program("""

@@ -17,7 +17,7 @@ import numpy as np
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..primitives.ops import OPS
+from .ops import OPS
 
 Ref = str
 
