@@ -53,10 +53,10 @@ class Trace:
 
 def run(spec, cls, workers, address, label):
     if workers == 0:
-        backend = SerialBackend(spec.task, spec.seed)
+        backend = SerialBackend(spec.task, spec.seed, spec.fit)
     else:
         from numsearch.search.ray_driver import RayBackend
-        backend = RayBackend(spec.task, workers, spec.seed, address)
+        backend = RayBackend(spec.task, workers, spec.seed, address, spec.fit)
     tr = Trace()
     stats, _ = run_search(spec, backend, None, echo=lambda s: None, search_cls=cls, observer=tr)
     print(f"  {label:<22} {stats.evaluations:>7} evaluations  {stats.evals_per_second:6.1f}/s  "

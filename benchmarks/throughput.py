@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from numsearch.search.evaluate import Evaluator, Task  # noqa: E402
+from numsearch.evaluators.task import Task  # noqa: E402
+from numsearch.search.evaluate import Evaluator  # noqa: E402
 from numsearch.search.mutation import MutationContext, mutate, random_program  # noqa: E402
 from numsearch.primitives.program import parse_program  # noqa: E402
 

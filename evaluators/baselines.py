@@ -54,6 +54,7 @@ from .contfrac import cf_cost, cf_program
 from .horner import horner_program
 from .reference import cache_dir
 from .targets import Target
+from .task import TaskData
 
 CACHE_VERSION = 1
 
@@ -281,8 +282,6 @@ def baseline_programs(task, max_ops: int, methods=None, data=None,
     """Every baseline of every method (default: all) and size with ops <= max_ops,
     scored by ``TaskData.error`` on the task's verify grid (``data`` to reuse one).
     ``coeff_format``: fpminimax's coefficient format if not the task's."""
-    from ..search.evaluate import TaskData
-
     data = data if data is not None else TaskData(task, task.verify_points)
     pb = problem_of(task, coeff_format)
     cost_fn, weights = COST_MODELS[task.cost_model], dict(task.cost_weights)

@@ -92,10 +92,10 @@ def _cmd_run(a) -> int:
         for f in ("checkpoint.json", "front.json", "run.json", "log.txt"):
             (out / f).unlink(missing_ok=True)
     if spec.workers == 0 and not a.address:
-        backend = SerialBackend(spec.task, spec.seed)
+        backend = SerialBackend(spec.task, spec.seed, spec.fit)
     else:
         from .ray_driver import RayBackend
-        backend = RayBackend(spec.task, spec.workers, spec.seed, a.address)
+        backend = RayBackend(spec.task, spec.workers, spec.seed, a.address, spec.fit)
     command = "numsearch " + " ".join(shlex.quote(x) for x in sys.argv[1:])
     signal.signal(signal.SIGTERM, _interrupt)  # kill / batch schedulers: stop cleanly like Ctrl-C
     try:

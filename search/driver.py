@@ -15,7 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from .engine import Search
-from .evaluate import Evaluator, TaskData
+from ..evaluators.task import TaskData
+
+from .evaluate import Evaluator
+from .fhash import probe_points
+from .fitting import FitConfig
 from .rundir import atomic_write, front_document, machine, versions, write_json
 
 
@@ -24,8 +28,8 @@ class SerialBackend:
 
     slots = 1
 
-    def __init__(self, task, seed: int):
-        self.evaluator = Evaluator(task, seed + 1)
+    def __init__(self, task, seed: int, fit: FitConfig = FitConfig()):
+        self.evaluator = Evaluator(task, seed + 1, fit)
         self.queue: list = []
 
     def submit(self, programs, tag=None, bests=None) -> None:
@@ -80,7 +84,7 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
         echo("computing the classical approximations to seed the search with (cached on disk after the first run)")
         seeds = tuple(b.program for b in baseline_programs(task, spec.search.max_ops) if b.ops <= spec.search.max_ops)
         echo(f"seeding the search with {len(seeds)} classical approximations (init: baselines)")
-    search = search_cls(spec.search, data.probes, task.hash_format, np.random.default_rng(spec.seed), seeds)
+    search = search_cls(spec.search, probe_points(task.lo, task.hi), task.hash_format, np.random.default_rng(spec.seed), seeds)
     prior_seconds = 0.0
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

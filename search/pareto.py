@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .evaluate import Task
+from ..evaluators.task import Task
 
 
 def task_of(doc: dict) -> Task:

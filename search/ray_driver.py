@@ -10,14 +10,17 @@ from __future__ import annotations
 import logging
 import os
 
-from .evaluate import Evaluator, Task
+from ..evaluators.task import Task
+
+from .evaluate import Evaluator
+from .fitting import FitConfig
 
 
 class EvaluatorActor:
     """Plain class; made a Ray actor by ``RayBackend`` (once per process)."""
 
-    def __init__(self, task: Task, seed: int):
-        self.evaluator = Evaluator(task, seed)
+    def __init__(self, task: Task, seed: int, fit: FitConfig):
+        self.evaluator = Evaluator(task, seed, fit)
 
     def evaluate(self, programs, bests=None):
         return self.evaluator.evaluate(programs, bests)
@@ -26,7 +29,8 @@ class EvaluatorActor:
 class RayBackend:
     per_worker = 2  # batches in flight per actor
 
-    def __init__(self, task: Task, workers: int, seed: int, address: str | None = None):
+    def __init__(self, task: Task, workers: int, seed: int, address: str | None = None,
+                 fit: FitConfig = FitConfig()):
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         os.environ.setdefault("RAY_DEDUP_LOGS", "0")
         import ray
@@ -42,7 +46,7 @@ class RayBackend:
         if workers <= 0:
             workers = max(int(ray.cluster_resources().get("CPU", 1)), 1)
         remote_cls = ray.remote(num_cpus=1)(EvaluatorActor)
-        self.actors = [remote_cls.remote(task, seed + 1 + i) for i in range(workers)]
+        self.actors = [remote_cls.remote(task, seed + 1 + i, fit) for i in range(workers)]
         self.load = {a: 0 for a in self.actors}
         self.inflight: dict = {}
         self.slots = self.per_worker * len(self.actors)

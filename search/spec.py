@@ -15,11 +15,11 @@ import yaml
 from ..evaluators.accuracy import METRICS
 from ..evaluators.cost import COST_MODELS
 from ..evaluators.targets import Target, TargetError
+from ..evaluators.task import Task
 from ..primitives.formats import FORMATS
 from ..primitives.ops import OPS
 
 from .engine import SearchConfig
-from .evaluate import Task
 from .fitting import FitConfig
 from .mutation import MUTATIONS
 from .selection import SELECTORS
@@ -42,6 +42,7 @@ class RunSpec:
     task: Task
     search: SearchConfig
     budget: Budget
+    fit: FitConfig = FitConfig()
     batch: int = 8
     workers: int = 2
     seed: int = 0
@@ -186,7 +187,7 @@ def _build(d: dict, text: str) -> RunSpec:
                 cost_weights=tuple(sorted((k, float(v)) for k, v in weights.items())),
                 fit_points=_int(d, "evaluation.fit_points", 256, 8),
                 score_points=_int(d, "evaluation.score_points", 1024, 8),
-                verify_points=_int(d, "evaluation.verify_points", 20000, 8), fit=fit)
+                verify_points=_int(d, "evaluation.verify_points", 20000, 8))
 
     stop = _get(d, "budget.stop_when", {})
     if not isinstance(stop, dict):
@@ -204,7 +205,7 @@ def _build(d: dict, text: str) -> RunSpec:
     name = _get(d, "name", "run")
     if not isinstance(name, str):
         raise SpecError(f"name: must be a string, got {name!r}")
-    return RunSpec(name=name, task=task, search=search, budget=budget,
+    return RunSpec(name=name, task=task, search=search, budget=budget, fit=fit,
                    batch=_int(d, "search.batch", 8, 1), workers=_int(d, "workers", 2, 0),
                    seed=_int(d, "seed", 0, 0), error_target=_num(d, "target.error", None, allow_none=True),
                    source=text)

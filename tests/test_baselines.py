@@ -20,7 +20,7 @@ from numsearch.evaluators.targets import Target
 from numsearch.primitives.formats import FORMATS
 from numsearch.primitives.interpret import evaluate_float
 from numsearch.primitives.ops import OPS
-from numsearch.search.evaluate import Task, TaskData
+from numsearch.evaluators.task import Task, TaskData
 from numsearch.primitives.program import parse_program
 
 ANCHORS = Path(__file__).resolve().parents[1].parent / "shared" / "anchors" / "classical_polynomials.csv"

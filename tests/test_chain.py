@@ -6,7 +6,8 @@ import pytest
 
 from numsearch.evaluators.baselines import baseline_programs
 from numsearch.search.chain import chain_of, chain_start
-from numsearch.search.evaluate import Evaluator, Task
+from numsearch.evaluators.task import Task
+from numsearch.search.evaluate import Evaluator
 from numsearch.search.fitting import FitConfig
 from numsearch.search.mutation import merges
 from numsearch.primitives.program import Instr, Program, parse_program
@@ -109,7 +110,7 @@ def test_evaluator_fits_a_chain_bred_with_bad_constants(cf):
     near singular); with the Euclid start the evaluator reaches the minimax."""
     p = cf[3, 3].program
     junk = p.with_consts(np.random.default_rng(3).normal(0, 3, len(p.consts)))
-    ev = Evaluator(Task("exp2", 0.0, 1.0, score_points=1024, fit=FitConfig(starts=2)), seed=0)
+    ev = Evaluator(Task("exp2", 0.0, 1.0, score_points=1024), seed=0, fit=FitConfig(starts=2))
     assert ev.evaluate_one(junk).error < 1.01 * cf[3, 3].error
 
 

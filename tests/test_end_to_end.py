@@ -9,7 +9,7 @@ import pytest
 
 from numsearch.evaluators.mpcheck import mp_max_error
 from numsearch.evaluators.targets import Target
-from numsearch.search.evaluate import Task, TaskData
+from numsearch.evaluators.task import Task, TaskData
 from numsearch.primitives.program import parse_program
 from conftest import cli
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from numsearch.search.evaluate import Task, TaskData
+from numsearch.evaluators.task import Task, TaskData
 from numsearch.search.fitting import FitConfig, fit_constants
 from numsearch.primitives.program import parse_program
 

@@ -1,0 +1,69 @@
+"""The task a run scores against, and its data.
+
+``Task`` (frozen, small, picklable) says what to approximate and how to score:
+target, interval, format, metric, cost model and grid sizes.  ``TaskData``
+holds its arrays (grids rounded to the format, mpmath references and
+metric weights), built once per process.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from ..primitives.formats import FORMATS
+from ..primitives.interpret import evaluate
+
+from .accuracy import METRICS, max_error
+from .reference import reference, sample_grid
+from .targets import Target
+
+
+@dataclass(frozen=True)
+class Task:
+    target: str
+    lo: float
+    hi: float
+    format: str = "real"
+    metric: str = "relative"
+    cost_model: str = "ops"
+    cost_weights: tuple = ()          # ((op, weight), ...)
+    fit_points: int = 256
+    score_points: int = 1024
+    verify_points: int = 20000
+
+    @property
+    def fmt(self):
+        return FORMATS[self.format]
+
+    @property
+    def hash_format(self) -> str:
+        return "float64" if self.format == "real" else self.format
+
+    def describe(self) -> str:
+        return f"{self.target} on [{self.lo:g}, {self.hi:g}], {self.format}, {self.metric} error"
+
+
+class TaskData:
+    """Arrays of a task: fit grid, scoring grid, references, weights."""
+
+    def __init__(self, task: Task, points: int | None = None):
+        self.task = task
+        t = Target(task.target)
+        fmt = task.fmt
+        metric = METRICS[task.metric]
+        self.x_fit = sample_grid(fmt, task.lo, task.hi, task.fit_points)
+        self.x = sample_grid(fmt, task.lo, task.hi, points or task.score_points)
+        self.ref_fit = reference(t, self.x_fit)
+        self.ref = reference(t, self.x)
+        self.w_fit = metric.weight(self.ref_fit[0], fmt)
+        self.w = metric.weight(self.ref[0], fmt)
+
+    @cached_property
+    def verify(self) -> "TaskData":
+        return TaskData(self.task, self.task.verify_points)
+
+    def error(self, prog) -> float:
+        """Max error of prog in the task's format on this data's grid."""
+        return max_error(evaluate(prog, self.x, self.task.fmt), self.ref, self.w)
