@@ -240,7 +240,7 @@ def _cmd_verify(a) -> int:
         print(f"  float64 reference vs mpmath: max {res['max_ref_diff_ulp']:.2g} ulp on random points; "
               f"worst point by mpmath: {res.get('max_ulp_mpmath', float('nan')):.4g} ulp")
     if a.timing:
-        from ..evaluators.timing import time_program
+        from .timing import time_program
         t = time_program(r["program"], fmt, doc["target"], lo=lo, hi=hi, n=a.n)
         print(f"  XLA timing on {t['device']} ({t['dtype']}, n = {t['n']}, {t['repeats']} interleaved repeats): "
               f"program {t['program_ns']:.3g} ns/element, {t['reference']} {t['reference_ns']:.3g} ns/element, "

@@ -219,7 +219,7 @@ def test_float64_reference_within_a_hundredth_float32_ulp(name):
 
 def test_timing_reports_positive_medians_and_ratio():
     pytest.importorskip("jax")
-    from numsearch.evaluators.timing import jax_functions, time_program
+    from numsearch.search.timing import jax_functions, time_program
     assert set(FUNCTIONS) <= set(jax_functions())
     r = time_program(POLY, "float32", "exp", n=4096, repeats=3, warmup=1, min_sample_s=0.001)
     assert r["program_s"] > 0 and r["reference_s"] > 0 and r["ratio"] > 0

@@ -26,9 +26,9 @@ import uuid
 
 import numpy as np
 
+from ..evaluators.targets import FUNCTIONS, Target
 from ..primitives.formats import FORMATS
 
-from .targets import FUNCTIONS, Target
 
 
 def jax_functions() -> dict:
@@ -62,7 +62,7 @@ def reference_name(target_text: str) -> str:
 
 def load_exported(program, fmt_name: str, header: str = ""):
     """The jax exporter's module for ``program``, loaded from a temporary file."""
-    from ..search.exporters import export
+    from .exporters import export
 
     src = export(program, fmt_name, "jax", header)
     name = f"_numsearch_timed_{uuid.uuid4().hex}"
