@@ -20,6 +20,7 @@ from ..evaluators.task import TaskData
 from .evaluate import Evaluator
 from .fhash import probe_points
 from .fitting import FitConfig
+from .init import INITS
 from .rundir import atomic_write, front_document, machine, versions, write_json
 
 
@@ -78,12 +79,7 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
     Returns (RunStats, Search)."""
     task = spec.task
     data = TaskData(task)
-    seeds = ()
-    if spec.search.init == "baselines":
-        from ..evaluators.baselines import baseline_programs
-        echo("computing the classical approximations to seed the search with (cached on disk after the first run)")
-        seeds = tuple(b.program for b in baseline_programs(task, spec.search.max_ops) if b.ops <= spec.search.max_ops)
-        echo(f"seeding the search with {len(seeds)} classical approximations (init: baselines)")
+    seeds = INITS[spec.search.init].seeds(task, spec.search.max_ops, echo)
     search = search_cls(spec.search, probe_points(task.lo, task.hi), task.hash_format, np.random.default_rng(spec.seed), seeds)
     prior_seconds = 0.0
     if out is not None:

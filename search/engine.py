@@ -23,8 +23,9 @@ import numpy as np
 
 from .archive import ParetoArchive
 from .fhash import functional_hash
-from .mutation import DEFAULT_WEIGHTS, MutationContext, merges, mutate, random_program
-from ..primitives.program import EMPTY, Program
+from .init import INITS
+from .mutation import DEFAULT_WEIGHTS, MutationContext, merges, mutate
+from ..primitives.program import Program
 from .selection import SELECTORS, tournament
 
 
@@ -47,8 +48,7 @@ class SearchConfig:
     migrate_every: int = 400          # evaluations between migrations
     restart_after: int = 3000         # restart an island that improved nothing in this many
                                       # evaluations (0: never); it takes no migrants for half that
-    init: str = "empty"               # "empty" (f(x) = x), "random", or "baselines" (classical
-                                      # approximations of the task, see evaluators.baselines)
+    init: str = "empty"               # a name in init.INITS: empty, random or baselines
     init_ops: int = 3                 # inserts per random initial program
     selector: str = "nsga2"
     hashing: bool = True
@@ -60,7 +60,7 @@ class Search:
     def __init__(self, cfg: SearchConfig, probes: np.ndarray, hash_format: str, rng: np.random.Generator,
                  seeds: tuple = ()):
         self.cfg = cfg
-        self.seeds = tuple(seeds)         # initial programs (init: baselines)
+        self.seeds = tuple(seeds)         # programs sown once at the start (INITS[init].seeds)
         self._unsown = list(seeds)
         self._priority: list[Program] = []   # bred before any mutation: merges of new bests
         self.rng = rng
@@ -89,11 +89,7 @@ class Search:
         return functional_hash(p, self.probes, self.hash_format)
 
     def _fresh(self) -> Program:
-        if self.cfg.init == "random":
-            return random_program(self.rng, self.ctx, int(self.rng.integers(1, self.cfg.init_ops + 1)))
-        if self.seeds:
-            return self.seeds[self.rng.integers(len(self.seeds))]
-        return EMPTY
+        return INITS[self.cfg.init].fresh(self.rng, self.ctx, self.cfg.init_ops, self.seeds)
 
     def ask(self, n: int) -> tuple[list[Program], int]:
         """(children, island): n children of one island (fewer only if the

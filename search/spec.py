@@ -21,6 +21,7 @@ from ..primitives.ops import OPS
 
 from .engine import SearchConfig
 from .fitting import FitConfig
+from .init import INITS
 from .mutation import MUTATIONS
 from .selection import SELECTORS
 
@@ -156,9 +157,7 @@ def _build(d: dict, text: str) -> RunSpec:
         _num({"w": v}, "w", None, positive=False)
         if v < 0:
             raise SpecError(f"search.mutations.{k}: weight must be >= 0, got {v!r}")
-    init = _get(d, "search.init", "empty")
-    if init not in ("empty", "random", "baselines"):
-        raise SpecError(f"search.init: must be 'empty', 'random' or 'baselines', got {init!r}")
+    init = _choice(d, "search.init", "empty", INITS)
     hashing = _get(d, "search.hashing", True)
     if not isinstance(hashing, bool):
         raise SpecError(f"search.hashing: must be true or false, got {hashing!r}")
