@@ -23,7 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from numsearch.search.driver import SerialBackend, run_search  # noqa: E402
+from numsearch.search.backend import make_backend  # noqa: E402
+from numsearch.search.driver import run_search  # noqa: E402
 from numsearch.search.engine import Search  # noqa: E402
 from numsearch.search.random_search import RandomSearch  # noqa: E402
 from numsearch.search.spec import load_spec  # noqa: E402
@@ -52,11 +53,7 @@ class Trace:
 
 
 def run(spec, cls, workers, address, label):
-    if workers == 0:
-        backend = SerialBackend(spec.task, spec.seed, spec.fit)
-    else:
-        from numsearch.search.ray_driver import RayBackend
-        backend = RayBackend(spec.task, workers, spec.seed, address, spec.fit)
+    backend = make_backend(replace(spec, workers=workers), address)
     tr = Trace()
     stats, _ = run_search(spec, backend, None, echo=lambda s: None, search_cls=cls, observer=tr)
     print(f"  {label:<22} {stats.evaluations:>7} evaluations  {stats.evals_per_second:6.1f}/s  "

@@ -68,7 +68,8 @@ def _interrupt(signum, frame):
 
 
 def _cmd_run(a) -> int:
-    from .driver import SerialBackend, run_search
+    from .backend import make_backend
+    from .driver import run_search
     from .spec import SpecError, load_spec, override
 
     try:
@@ -91,11 +92,7 @@ def _cmd_run(a) -> int:
     if a.force and not a.resume:
         for f in ("checkpoint.json", "front.json", "run.json", "log.txt"):
             (out / f).unlink(missing_ok=True)
-    if spec.workers == 0 and not a.address:
-        backend = SerialBackend(spec.task, spec.seed, spec.fit)
-    else:
-        from .ray_driver import RayBackend
-        backend = RayBackend(spec.task, spec.workers, spec.seed, a.address, spec.fit)
+    backend = make_backend(spec, a.address)
     command = "numsearch " + " ".join(shlex.quote(x) for x in sys.argv[1:])
     signal.signal(signal.SIGTERM, _interrupt)  # kill / batch schedulers: stop cleanly like Ctrl-C
     try:

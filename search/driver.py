@@ -1,9 +1,8 @@
 """The run loop: ask/tell against an evaluation backend, with budget, progress
 lines, periodic checkpoints and the final front.json.
 
-Backends: ``SerialBackend`` (in process, no Ray) and ``ray_driver.RayBackend``.
-Both take batches of programs with ``submit(programs, tag, bests)`` and hand back
-one finished batch as ``(tag, results)`` with ``next_done``.
+The backend (``backend.Backend``: in process or Ray actors) and the budget
+(``termination.Budget``) are given; this module only runs the loop.
 """
 from __future__ import annotations
 
@@ -14,37 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .engine import Search
 from ..evaluators.task import TaskData
 
-from .evaluate import Evaluator
+from .engine import Search
 from .fhash import probe_points
-from .fitting import FitConfig
 from .init import INITS
 from .rundir import atomic_write, front_document, machine, versions, write_json
-
-
-class SerialBackend:
-    """In-process evaluation (``--workers 0``, tests): same interface as Ray's."""
-
-    slots = 1
-
-    def __init__(self, task, seed: int, fit: FitConfig = FitConfig()):
-        self.evaluator = Evaluator(task, seed + 1, fit)
-        self.queue: list = []
-
-    def submit(self, programs, tag=None, bests=None) -> None:
-        self.queue.append((programs, tag, bests))
-
-    def next_done(self):
-        programs, tag, bests = self.queue.pop(0)
-        return tag, self.evaluator.evaluate(programs, bests)
-
-    def pending(self) -> int:
-        return len(self.queue)
-
-    def close(self) -> None:
-        pass
 
 
 @dataclass
@@ -62,13 +36,6 @@ class RunStats:
 
 def format_front(pairs) -> str:
     return "  ".join(f"{c:g}:{e:.2e}" for c, e in pairs)
-
-
-def _stop_met(search: Search, stop_when) -> bool:
-    if not stop_when:
-        return False
-    front = search.archive.front()
-    return all(any(i.cost <= c and i.error <= e for i in front) for c, e in stop_when)
 
 
 def run_search(spec, backend, out: Path | None = None, echo=print, progress_every: float = 5.0,
@@ -134,12 +101,7 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
             search.tell(results, tag)
             if observer is not None:
                 observer(elapsed(), search)
-            if elapsed() >= b.seconds:
-                status = "finished: time budget"
-            elif b.evaluations is not None and search.evaluated >= b.evaluations:
-                status = "finished: evaluation budget"
-            elif _stop_met(search, b.stop_when):
-                status = "finished: stop_when reached"
+            status = b.status(elapsed(), search) or status
             if status != "running":
                 break
             kids, tag = search.ask(spec.batch)

@@ -24,17 +24,11 @@ from .fitting import FitConfig
 from .init import INITS
 from .mutation import MUTATIONS
 from .selection import SELECTORS
+from .termination import Budget
 
 
 class SpecError(ValueError):
     pass
-
-
-@dataclass(frozen=True)
-class Budget:
-    seconds: float = 300.0        # wall-clock cap
-    evaluations: int | None = None
-    stop_when: tuple = ()        # ((max_cost, error), ...): stop once all are met
 
 
 @dataclass(frozen=True)
