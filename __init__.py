@@ -6,3 +6,14 @@ verification) and ``numsearch.search`` (the engine, the run loop, export, the CL
 """
 
 __version__ = "0.1.0"
+
+_API = ("run", "spec", "load_front", "examples", "Front", "Entry", "RunSpec", "UserError", "SpecError")
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str):
+    """The Python API (``numsearch.search.api``), imported on first use."""
+    if name in _API:
+        from .search import api
+        return getattr(api, name)
+    raise AttributeError(f"module 'numsearch' has no attribute {name!r}")

@@ -12,6 +12,9 @@ import signal
 import sys
 from pathlib import Path
 
+from . import api
+from .errors import UserError
+
 DESCRIPTION = """\
 numsearch evolves straight-line programs (+ - * / fma and constants, rounded
 in a chosen number format) that approximate a function, and keeps the Pareto
@@ -22,6 +25,7 @@ verbs:
   pareto   show the front of a run (directory or front.json) beside classical baselines
   export   write a program of the front as JAX, NumPy, C, SymPy or LaTeX
   verify   re-check a program's error (exhaustively for float32 and narrower), time it with XLA
+  examples list the example specs installed with numsearch (run one by name)
 """
 
 RUN_EXAMPLES = """\
@@ -54,13 +58,18 @@ examples:
 """
 
 
-class UserError(Exception):
-    """Bad input: reported as one line, exit status 2."""
-
-
 def _fail(msg: str) -> int:
     print(f"numsearch: error: {msg}", file=sys.stderr)
     return 2
+
+
+_FLAGS = ("pick", "to", "out", "workers", "seconds", "seed", "resume", "force")
+
+
+def _as_flag(msg: str) -> str:
+    """The API names its parameters (``pick: ...``); the CLI names the flags."""
+    name, sep, rest = msg.partition(": ")
+    return f"--{name}: {rest}" if sep and name in _FLAGS else msg
 
 
 def _interrupt(signum, frame):
@@ -68,36 +77,14 @@ def _interrupt(signum, frame):
 
 
 def _cmd_run(a) -> int:
-    from .backend import make_backend
-    from .driver import run_search
-    from .spec import SpecError, load_spec, override
-
-    try:
-        spec = load_spec(a.spec)
-    except SpecError as e:
-        raise UserError(str(e)) from None
-    if a.workers is not None and a.workers < 0:
-        raise UserError(f"--workers: must be >= 0, got {a.workers}")
-    if a.seconds is not None and not a.seconds > 0:
-        raise UserError(f"--seconds: must be > 0, got {a.seconds}")
-    spec = override(spec, workers=a.workers, seed=a.seed)
-    if a.seconds is not None:
-        from dataclasses import replace
-        spec = replace(spec, budget=replace(spec.budget, seconds=a.seconds))
+    named = Path(a.spec).exists() or a.spec.endswith((".yaml", ".yml")) or "/" in a.spec
+    spec = api.spec(Path(a.spec) if named else a.spec)   # else an installed example's name
     out = Path(a.out) if a.out else Path("out") / spec.name
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out: {out} exists and is not a directory")
-    if out.is_dir() and (out / "checkpoint.json").exists() and not a.resume and not a.force:
-        raise UserError(f"--out: {out} already holds a run (use --resume to continue it, --force to overwrite)")
-    if a.force and not a.resume:
-        for f in ("checkpoint.json", "front.json", "run.json", "log.txt"):
-            (out / f).unlink(missing_ok=True)
-    backend = make_backend(spec, a.address)
     command = "numsearch " + " ".join(shlex.quote(x) for x in sys.argv[1:])
     signal.signal(signal.SIGTERM, _interrupt)  # kill / batch schedulers: stop cleanly like Ctrl-C
     try:
-        run_search(spec, backend, out, echo=lambda s: print(s, flush=True), resume=a.resume,
-                   progress_every=a.progress, command=command)
+        api.run(spec, out, workers=a.workers, seed=a.seed, seconds=a.seconds, address=a.address,
+                progress=lambda s: print(s, flush=True), resume=a.resume, force=a.force, command=command)
     except KeyboardInterrupt:
         print(f"interrupted: the run directory {out} is consistent (resume with --resume)", file=sys.stderr)
         return 130
@@ -105,26 +92,31 @@ def _cmd_run(a) -> int:
     return 0
 
 
-def _load_front(path: str) -> dict:
-    from .rundir import load_front
-    p = Path(path)
-    if not p.exists():
-        raise UserError(f"{path}: no such run directory or front.json")
-    try:
-        return load_front(p)
-    except FileNotFoundError:
-        raise UserError(f"{path}: has no front.json (is the run still starting?)") from None
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise UserError(f"{path}: front.json is not valid JSON") from None
+def _cmd_examples(a) -> int:
+    from .examples import examples
+
+    ex = examples()
+    if a.name:
+        if a.name not in ex:
+            raise UserError(f"examples: no example {a.name!r} (known: {', '.join(ex)})")
+        sys.stdout.write(ex[a.name].spec.read_text())
+        return 0
+    width = max(map(len, ex), default=0)
+    for e in ex.values():
+        print(f"{e.name:<{width}}  {e.describe()}")
+        print(f"{'':<{width}}  spec {e.spec}" + (f"\n{'':<{width}}  front {e.front}" if e.front else ""))
+    print("\nrun one with: numsearch run NAME --out DIR   (or copy its spec: numsearch examples NAME > my.yaml)")
+    return 0
 
 
 def _cmd_pareto(a) -> int:
     from . import pareto
 
-    doc = _load_front(a.path)
-    bases = [] if a.no_baselines else pareto.baselines_for(doc)
-    rws = pareto.rows(doc, bases)
+    front = api.load_front(a.path)
+    bases = [] if a.no_baselines else front.baselines()
+    rws = pareto.rows(front.doc, bases)
     if a.json:
+        doc = front.doc
         out = {"target": doc["target"], "interval": doc["interval"], "format": doc["format"],
                "metric": doc["metric"],
                "front": [dict(r.__dict__, gain=r.gain, poly_gain=r.poly_gain) for r in rws],
@@ -132,10 +124,10 @@ def _cmd_pareto(a) -> int:
                              for b in bases]}
         print(json.dumps(out, indent=1, default=lambda v: None))
     else:
-        print(pareto.table(doc, rws))
+        print(pareto.table(front.doc, rws))
     if a.plot:
         try:
-            pareto.plot(doc, bases, a.plot)
+            pareto.plot(front.doc, bases, a.plot)
         except OSError as e:
             raise UserError(f"--plot: cannot write {a.plot} ({e.strerror})") from None
         if not a.json:
@@ -143,88 +135,41 @@ def _cmd_pareto(a) -> int:
     return 0
 
 
-def pick(doc: dict, how: str) -> dict:
-    """The front entry named by --pick: best | cost=N | id=K."""
-    front = doc["front"]
-    if not front:
-        raise UserError("the front is empty")
-    err = lambda r: float("inf") if isinstance(r["error"], str) else r["error"]
-    if how == "best":
-        target = doc.get("error_target")
-        if target is not None:
-            ok = [r for r in front if err(r) <= target]
-            if ok:
-                return min(ok, key=lambda r: (r["cost"], err(r)))
-        return min(front, key=lambda r: (err(r), r["cost"]))
-    key, _, val = how.partition("=")
-    if key not in ("cost", "id") or not val:
-        raise UserError(f"--pick: expected best, cost=N or id=K, got {how!r}")
-    try:
-        v = float(val)
-    except ValueError:
-        raise UserError(f"--pick: {key} must be a number, got {val!r}") from None
-    if key == "id":
-        hit = [r for r in front if r["id"] == v]
-        if not hit:
-            raise UserError(f"--pick: no program with id {val} (ids: {', '.join(str(r['id']) for r in front)})")
-        return hit[0]
-    ok = [r for r in front if r["cost"] <= v]
-    if not ok:
-        raise UserError(f"--pick: no program of cost <= {val} (cheapest costs {front[0]['cost']:g})")
-    return min(ok, key=lambda r: (err(r), r["cost"]))
-
-
 def _cmd_export(a) -> int:
-    from .exporters import EXPORTERS, export
-    from ..primitives.program import parse_program
-
-    doc = _load_front(a.path)
-    if a.to not in EXPORTERS:
-        raise UserError(f"--to: unknown exporter {a.to!r} (expected one of: {', '.join(EXPORTERS)})")
-    r = pick(doc, a.pick)
-    prog = parse_program(r["program"])
-    lo, hi = doc["interval"]
-    head = (f"numsearch: {doc['target']} on [{lo!r}, {hi!r}], format {doc['format']}\n"
-            f"max {doc['metric']} error {r['error'] if isinstance(r['error'], str) else format(r['error'], '.6e')}"
-            f" (dense grid of {doc.get('verify_points', '?')} points), cost {r['cost']:g}, {r['ops']} ops"
-            + (f", max {r['max_ulp']:.4g} ulp ({r.get('ulp_format')})" if isinstance(r.get("max_ulp"), float) else "")
-            + "\n\nprogram:\n" + r["program"])
-    src = export(prog, doc["format"], a.to, head)
+    front = api.load_front(a.path)
+    e = front.pick(a.pick)
+    src = front.export(a.to, a.pick)
     if a.output:
         from .rundir import atomic_write
         try:
             atomic_write(Path(a.output), src)
-        except OSError as e:
-            raise UserError(f"-o: cannot write {a.output} ({e.strerror})") from None
-        print(f"wrote {a.output} ({a.to}, program id {r['id']}, cost {r['cost']:g}, error {r['error']})")
+        except OSError as err:
+            raise UserError(f"-o: cannot write {a.output} ({err.strerror})") from None
+        print(f"wrote {a.output} ({a.to}, program id {e.id}, cost {e.cost:g}, error {e.record['error']})")
     else:
         sys.stdout.write(src)
     return 0
 
 
 def _cmd_verify(a) -> int:
-    from ..evaluators.verify import sampled_check, ulp_check
+    front = api.load_front(a.path)
+    e = front.pick(a.pick)
+    lo, hi = front.interval
+    fmt = front.format
+    exhaustive = fmt not in ("real", "float64") and not a.sampled
+    print(f"verify: program id {e.id} (cost {e.cost:g}, {e.ops} ops) of {front.target} on "
+          f"[{lo:g}, {hi:g}], {fmt}; front.json says max {front.metric} error {e.record['error']}")
+    last = [0.0]
 
-    doc = _load_front(a.path)
-    r = pick(doc, a.pick)
-    lo, hi = (float(v) for v in doc["interval"])
-    fmt = doc["format"]
-    narrow = fmt not in ("real", "float64")
-    exhaustive = narrow and not a.sampled
-    print(f"verify: program id {r['id']} (cost {r['cost']:g}, {r['ops']} ops) of {doc['target']} on "
-          f"[{lo:g}, {hi:g}], {fmt}; front.json says max {doc['metric']} error {r['error']}")
+    def progress(done, total):
+        import time
+        if time.monotonic() - last[0] > 5:
+            last[0] = time.monotonic()
+            print(f"  {done}/{total} values ({100 * done / total:.0f}%)", flush=True)
+    res = front.verify(a.pick, exhaustive=exhaustive, samples=a.samples, progress=progress)
     if exhaustive:
-        last = [0.0]
-
-        def progress(done, total):
-            import time
-            if time.monotonic() - last[0] > 5:
-                last[0] = time.monotonic()
-                print(f"  {done}/{total} values ({100 * done / total:.0f}%)", flush=True)
-        res = ulp_check(r["program"], doc["target"], lo, hi, fmt, exhaustive=True, progress=progress)
         how = f"exhaustive: all {res['points']} {fmt} values in the interval, float64 NumPy reference"
     else:
-        res = sampled_check(r["program"], doc["target"], lo, hi, fmt, samples=a.samples)
         how = f"sampled: {res['points']} points, mpmath reference (40 digits)"
     print(f"  {how}")
     print(f"  max ulp error   {res['max_ulp']:.4g} ({res['ulp_format']} ulps) at x = {res['x_max_ulp']!r}")
@@ -238,7 +183,7 @@ def _cmd_verify(a) -> int:
               f"worst point by mpmath: {res.get('max_ulp_mpmath', float('nan')):.4g} ulp")
     if a.timing:
         from .timing import time_program
-        t = time_program(r["program"], fmt, doc["target"], lo=lo, hi=hi, n=a.n)
+        t = time_program(e.text, fmt, front.target, lo=lo, hi=hi, n=a.n)
         print(f"  XLA timing on {t['device']} ({t['dtype']}, n = {t['n']}, {t['repeats']} interleaved repeats): "
               f"program {t['program_ns']:.3g} ns/element, {t['reference']} {t['reference_ns']:.3g} ns/element, "
               f"ratio {t['ratio']:.3g} ({'faster' if t['ratio'] > 1 else 'slower'} than the reference)")
@@ -248,10 +193,12 @@ def _cmd_verify(a) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="numsearch", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    from .. import __version__
+    p.add_argument("--version", action="version", version=f"numsearch {__version__}")
     sub = p.add_subparsers(dest="verb", metavar="VERB")
     r = sub.add_parser("run", help="run a search from a YAML spec", epilog=RUN_EXAMPLES,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    r.add_argument("spec", help="the YAML run spec")
+    r.add_argument("spec", help="the YAML run spec, or the name of an installed example (numsearch examples)")
     r.add_argument("--out", help="run directory (default out/NAME)")
     r.add_argument("--workers", type=int, help="Ray evaluator actors (0: no Ray, evaluate in process)")
     r.add_argument("--address", help="join this Ray cluster (e.g. auto or HOST:PORT) instead of starting one")
@@ -275,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--to", required=True, help="jax | numpy | c | sympy | latex")
     e.add_argument("-o", "--output", help="write here instead of standard output")
     e.set_defaults(fn=_cmd_export)
+    x = sub.add_parser("examples", help="list the example specs installed with numsearch, or print one")
+    x.add_argument("name", nargs="?", help="print this example's YAML spec")
+    x.set_defaults(fn=_cmd_examples)
     v = sub.add_parser("verify", help="re-check a program's error (exhaustive for narrow formats), XLA timing",
                        epilog=VERIFY_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     v.add_argument("path", help="run directory or front.json file")
@@ -296,7 +246,7 @@ def main(argv=None) -> int:
     try:
         return a.fn(a)
     except UserError as e:
-        return _fail(str(e))
+        return _fail(_as_flag(str(e)))
 
 
 if __name__ == "__main__":

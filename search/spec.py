@@ -20,6 +20,7 @@ from ..primitives.formats import FORMATS
 from ..primitives.ops import OPS
 
 from .engine import SearchConfig
+from .errors import UserError
 from .fitting import FitConfig
 from .init import INITS
 from .mutation import MUTATIONS
@@ -27,8 +28,8 @@ from .selection import SELECTORS
 from .termination import Budget
 
 
-class SpecError(ValueError):
-    pass
+class SpecError(UserError):
+    """A spec that is not valid: the message names the key path."""
 
 
 @dataclass(frozen=True)
@@ -107,14 +108,24 @@ def _choice(d, path, default, registry):
 
 
 def parse_spec(text: str, where: str = "spec") -> RunSpec:
+    """A RunSpec from YAML text (``where`` names it in errors)."""
     try:
         d = yaml.safe_load(text)
     except yaml.YAMLError as e:
         line = getattr(getattr(e, "problem_mark", None), "line", None)
         raise SpecError(f"{where}: not valid YAML" + (f" (line {line + 1})" if line is not None else "")) from None
-    if d is None:
-        d = {}
+    return spec_from_dict({} if d is None else d, where, text)
+
+
+def spec_from_dict(d: dict, where: str = "spec", text: str | None = None) -> RunSpec:
+    """A RunSpec from a mapping shaped like the YAML; ``text`` is the source
+    copied into the run directory (default: ``d`` written as YAML)."""
     _check_keys(d, _SCHEMA)
+    if text is None:
+        try:
+            text = yaml.safe_dump(d, sort_keys=False)
+        except yaml.YAMLError:
+            raise SpecError(f"{where}: holds values YAML cannot write (use numbers, strings, lists and mappings)") from None
     try:
         return _build(d, text)
     except SpecError as e:

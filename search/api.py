@@ -1,0 +1,264 @@
+"""The Python API: run a search, load a front, pick, export, verify, tabulate.
+
+Everything the ``numsearch`` command does is a call here; the CLI only parses
+flags and prints.  Bad input raises ``UserError`` with a one-line message.
+
+    import numsearch
+    front = numsearch.run({"target": {"function": "exp2", "interval": [0, 1]},
+                           "search": {"max_ops": 6}, "budget": {"seconds": 20}}, workers=0)
+    print(front.table())
+    code = front.export("c", pick="cost=5")
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from ..primitives.program import Program, ProgramError, parse_program
+
+from .errors import UserError
+from .examples import examples
+from .spec import RunSpec, SpecError, load_spec, parse_spec, spec_from_dict
+
+_RUN_FILES = ("checkpoint.json", "front.json", "run.json", "log.txt")
+
+
+def spec(source: RunSpec | Mapping | str | Path) -> RunSpec:
+    """A validated RunSpec from a RunSpec, a dict shaped like the YAML, a path
+    to a YAML file (a ``Path``, or a string naming an existing file or ending
+    in .yaml/.yml), the name of an installed example (``exp2_quick``, see
+    ``examples``), or YAML text (any other string)."""
+    if isinstance(source, RunSpec):
+        return source
+    if isinstance(source, Mapping):
+        return spec_from_dict(dict(source))
+    if isinstance(source, Path):
+        return load_spec(source)
+    if isinstance(source, str):
+        if "\n" not in source and (source.endswith((".yaml", ".yml")) or Path(source).is_file()):
+            return load_spec(source)
+        if "\n" not in source and ":" not in source:
+            ex = examples().get(source.strip())
+            if ex is None:
+                raise UserError(f"spec: {source!r} is no file and no example (numsearch examples lists them)")
+            return load_spec(ex.spec)
+        return parse_spec(source, "spec text")
+    raise UserError(f"spec: expected a dict, YAML text or a path, got {type(source).__name__}")
+
+
+def run(source: RunSpec | Mapping | str | Path, out: str | Path | None = None, *, workers: int | None = None,
+        seed: int | None = None, seconds: float | None = None, address: str | None = None,
+        progress: Callable[[str], None] | None = None, resume: bool = False, force: bool = False,
+        command: str = "") -> "Front":
+    """Run a search to its budget and return its front.
+
+    ``out``: the run directory to write (spec copy, checkpoints, log,
+    front.json); None keeps everything in memory.  ``workers``, ``seed``,
+    ``seconds`` override the spec; ``workers=0`` evaluates in this process
+    without Ray; ``address`` joins a Ray cluster (``"auto"``).  ``progress``
+    receives each progress line (default: silent).  ``resume`` continues the
+    run in ``out`` from its checkpoint; ``force`` overwrites a run there.
+    Ctrl-C (KeyboardInterrupt) stops the run with a consistent run directory
+    and is raised again."""
+    from .backend import make_backend
+    from .driver import run_search
+
+    s = spec(source)
+    if workers is not None and workers < 0:
+        raise UserError(f"workers: must be >= 0, got {workers}")
+    if seconds is not None and not seconds > 0:
+        raise UserError(f"seconds: must be > 0, got {seconds}")
+    s = replace(s, workers=s.workers if workers is None else workers, seed=s.seed if seed is None else seed)
+    if seconds is not None:
+        s = replace(s, budget=replace(s.budget, seconds=float(seconds)))
+    out_dir = None if out is None else Path(out)
+    if out_dir is not None:
+        _prepare_run_dir(out_dir, resume, force)
+    elif resume:
+        raise UserError("resume: needs the run directory (out) to resume from")
+    backend = make_backend(s, address)
+    stats, search = run_search(s, backend, out_dir, echo=progress or (lambda line: None), resume=resume,
+                               command=command)
+    if stats.status == "interrupted":
+        raise KeyboardInterrupt
+    if out_dir is not None:
+        return load_front(out_dir)
+    from ..evaluators.task import TaskData
+    from .rundir import front_document
+    return Front(front_document(s, search.archive.front(), TaskData(s.task).verify, stats.asdict()))
+
+
+def _prepare_run_dir(out: Path, resume: bool, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise UserError(f"out: {out} exists and is not a directory")
+    if out.is_dir() and (out / "checkpoint.json").exists() and not resume and not force:
+        raise UserError(f"out: {out} already holds a run (resume, --resume, continues it; force, --force, overwrites it)")
+    if force and not resume:
+        for f in _RUN_FILES:
+            (out / f).unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------ fronts
+@dataclass(frozen=True)
+class Entry:
+    """One program of a front, as front.json records it."""
+    id: int
+    cost: float
+    ops: int
+    error: float                  # the run's metric, max over the dense grid (inf if not finite)
+    program: Program
+    max_ulp: float | None = None
+    ulp_format: str | None = None
+    record: Mapping[str, Any] | None = None  # the entry as front.json holds it (every field)
+
+    @property
+    def text(self) -> str:
+        return self.program.text()
+
+
+def _num(v) -> float:
+    return math.inf if isinstance(v, str) else float(v)
+
+
+class Front:
+    """A run's Pareto front (the front.json document), cheapest first."""
+
+    def __init__(self, doc: Mapping, where: str = "front.json"):
+        self.doc = dict(doc)
+        self.where = where
+        try:
+            self.target: str = doc["target"]
+            lo, hi = doc["interval"]
+            self.interval: tuple[float, float] = (float(lo), float(hi))
+            self.format: str = doc["format"]
+            self.metric: str = doc["metric"]
+            self.entries: list[Entry] = [self._entry(r) for r in doc["front"]]
+        except (KeyError, TypeError, ValueError, ProgramError) as e:
+            raise UserError(f"{where}: not a numsearch front ({type(e).__name__}: {e})"[:300]) from None
+
+    @staticmethod
+    def _entry(r: Mapping) -> Entry:
+        ulp = r.get("max_ulp")
+        return Entry(int(r["id"]), float(r["cost"]), int(r["ops"]), _num(r["error"]), parse_program(r["program"]),
+                     None if ulp is None else _num(ulp), r.get("ulp_format"), dict(r))
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __iter__(self):
+        return iter(self.entries)
+
+    def __repr__(self) -> str:
+        pts = "  ".join(f"{e.cost:g}:{e.error:.2e}" for e in self.entries)
+        return f"<Front {self.describe()}: {pts}>"
+
+    def describe(self) -> str:
+        lo, hi = self.interval
+        return f"{self.target} on [{lo:g}, {hi:g}], {self.format}, {self.metric} error"
+
+    def pick(self, how: str = "best") -> Entry:
+        """``best`` (the lowest error, or the cheapest meeting the spec's
+        ``target.error`` when it set one), ``cost=N`` (best of cost <= N) or ``id=K``."""
+        if not self.entries:
+            raise UserError("the front is empty")
+        if how == "best":
+            goal = self.doc.get("error_target")
+            if goal is not None:
+                ok = [e for e in self.entries if e.error <= goal]
+                if ok:
+                    return min(ok, key=lambda e: (e.cost, e.error))
+            return min(self.entries, key=lambda e: (e.error, e.cost))
+        key, _, val = how.partition("=")
+        if key not in ("cost", "id") or not val:
+            raise UserError(f"pick: expected best, cost=N or id=K, got {how!r}")
+        try:
+            v = float(val)
+        except ValueError:
+            raise UserError(f"pick: {key} must be a number, got {val!r}") from None
+        if key == "id":
+            hit = [e for e in self.entries if e.id == v]
+            if not hit:
+                raise UserError(f"pick: no program with id {val} (ids: {', '.join(str(e.id) for e in self.entries)})")
+            return hit[0]
+        ok = [e for e in self.entries if e.cost <= v]
+        if not ok:
+            raise UserError(f"pick: no program of cost <= {val} (cheapest costs {self.entries[0].cost:g})")
+        return min(ok, key=lambda e: (e.error, e.cost))
+
+    def export(self, to: str, pick: str = "best") -> str:
+        """The picked program as source code or a formula: ``jax``, ``numpy``,
+        ``c``, ``sympy`` or ``latex`` (any name in ``exporters.EXPORTERS``);
+        the program text and its measured error go in a comment at the top."""
+        from .exporters import EXPORTERS, export
+
+        if to not in EXPORTERS:
+            raise UserError(f"to: unknown exporter {to!r} (expected one of: {', '.join(EXPORTERS)})")
+        e = self.pick(pick)
+        lo, hi = self.interval
+        err = format(e.error, ".6e") if math.isfinite(e.error) else "inf"
+        head = (f"numsearch: {self.target} on [{lo!r}, {hi!r}], format {self.format}\n"
+                f"max {self.metric} error {err} (dense grid of {self.doc.get('verify_points', '?')} points), "
+                f"cost {e.cost:g}, {e.ops} ops"
+                + (f", max {e.max_ulp:.4g} ulp ({e.ulp_format})" if e.max_ulp is not None else "")
+                + "\n\nprogram:\n" + e.text)
+        return export(e.program, self.format, to, head)
+
+    def verify(self, pick: str = "best", exhaustive: bool | None = None, samples: int = 20000,
+               progress: Callable[[int, int], None] | None = None):
+        """Re-check the picked program's error: over every value of the
+        interval (``exhaustive``; the default for float32 and narrower
+        formats) or on ``samples`` points against mpmath."""
+        from ..evaluators.verify import sampled_check, ulp_check
+
+        e = self.pick(pick)
+        lo, hi = self.interval
+        narrow = self.format not in ("real", "float64")
+        if exhaustive is None:
+            exhaustive = narrow
+        if exhaustive and not narrow:
+            raise UserError(f"verify: an exhaustive check of a {self.format} program is out of reach; sample it")
+        if exhaustive:
+            return ulp_check(e.text, self.target, lo, hi, self.format, exhaustive=True, progress=progress)
+        return sampled_check(e.text, self.target, lo, hi, self.format, samples=samples)
+
+    def baselines(self, max_cost: float | None = None) -> list:
+        """numsearch's classical approximations of the same task, cost <= max_cost
+        (default: the front's largest cost), scored on the same grid."""
+        from . import pareto
+        return pareto.baselines_for(self.doc, max_cost)
+
+    def pareto(self, baselines: bool = True) -> list:
+        """The pareto table as data: one ``pareto.Row`` per program, with the
+        best baseline at cost <= its own and the gain over it."""
+        from . import pareto
+        return pareto.rows(self.doc, self.baselines() if baselines else [])
+
+    def table(self, baselines: bool = True) -> str:
+        """The pareto table as text (what ``numsearch pareto`` prints)."""
+        from . import pareto
+        return pareto.table(self.doc, self.pareto(baselines))
+
+
+def load_front(path: str | Path) -> Front:
+    """The front of a run directory or a front.json file."""
+    p = Path(path)
+    f = p / "front.json" if p.is_dir() else p
+    if not p.exists():
+        raise UserError(f"{path}: no such run directory or front.json")
+    try:
+        doc = json.loads(f.read_text())
+    except FileNotFoundError:
+        raise UserError(f"{path}: has no front.json (is the run still starting?)") from None
+    except OSError as e:
+        raise UserError(f"{path}: cannot read ({e.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise UserError(f"{path}: front.json is not valid JSON") from None
+    if not isinstance(doc, dict):
+        raise UserError(f"{path}: not a numsearch front (a JSON object is expected)")
+    return Front(doc, str(f))
+
+
+__all__ = ["Entry", "Front", "RunSpec", "SpecError", "UserError", "examples", "load_front", "run", "spec"]
