@@ -100,6 +100,19 @@ def _num(d, path, default, positive=True, allow_none=False):
     return float(v)
 
 
+def _weights(d, path, registry, kind) -> dict:
+    """A mapping from names in ``registry`` to finite numbers >= 0."""
+    w = _get(d, path, {})
+    if not isinstance(w, dict):
+        raise SpecError(f"{path}: must map {kind} names to numbers >= 0, got {w!r}")
+    for k, v in w.items():
+        if k not in registry:
+            raise SpecError(f"{path}.{k}: unknown {kind} (expected some of: {', '.join(registry)})")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < float("inf"):
+            raise SpecError(f"{path}.{k}: must be a number >= 0, got {v!r}")
+    return dict(w)
+
+
 def _choice(d, path, default, registry):
     v = _get(d, path, default)
     if v not in registry:
@@ -153,15 +166,7 @@ def _build(d: dict, text: str) -> RunSpec:
     for o in ops:
         if o not in OPS:
             raise SpecError(f"search.ops: unknown op {o!r} (expected some of: {', '.join(OPS)})")
-    mweights = _get(d, "search.mutations", {})
-    if not isinstance(mweights, dict):
-        raise SpecError(f"search.mutations: must map mutation names to weights, got {mweights!r}")
-    for k, v in mweights.items():
-        if k not in MUTATIONS:
-            raise SpecError(f"search.mutations.{k}: unknown mutation (expected some of: {', '.join(MUTATIONS)})")
-        _num({"w": v}, "w", None, positive=False)
-        if v < 0:
-            raise SpecError(f"search.mutations.{k}: weight must be >= 0, got {v!r}")
+    mweights = _weights(d, "search.mutations", MUTATIONS, "mutation")
     init = _choice(d, "search.init", "empty", INITS)
     hashing = _get(d, "search.hashing", True)
     if not isinstance(hashing, bool):
@@ -173,14 +178,7 @@ def _build(d: dict, text: str) -> RunSpec:
         init=init, init_ops=_int(d, "search.init_ops", 3, 1), selector=_choice(d, "search.selector", "nsga2", SELECTORS),
         hashing=hashing, dedup_retries=_int(d, "search.dedup_retries", 20, 1), mutation_weights=dict(mweights))
 
-    weights = _get(d, "cost.weights", {})
-    if not isinstance(weights, dict):
-        raise SpecError(f"cost.weights: must map op names to numbers, got {weights!r}")
-    for k, v in weights.items():
-        if k not in OPS:
-            raise SpecError(f"cost.weights.{k}: unknown op (expected some of: {', '.join(OPS)})")
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
-            raise SpecError(f"cost.weights.{k}: must be a number >= 0, got {v!r}")
+    weights = _weights(d, "cost.weights", OPS, "op")
     fit = FitConfig(starts=_int(d, "fitting.starts", FitConfig.starts, 1),
                     lm_iters=_int(d, "fitting.lm_iters", FitConfig.lm_iters, 0),
                     lawson_iters=_int(d, "fitting.lawson_iters", FitConfig.lawson_iters, 0),
