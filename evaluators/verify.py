@@ -7,7 +7,7 @@ gives no real value; such points are counted as ``undefined`` and skipped):
   ``primitives.formats.Format.ulp`` (spacing of the format at |f|, subnormal
   spacing below the normal range and at f = 0, see ``fast_ulp``); the format
   is the program's, except that ``real`` and ``float64`` programs are scored
-  in float64 ULPs;
+  in float64 ULPs (``Format.hardware``);
 - absolute ``|y - f|`` and relative ``|y - f| / |f|`` error.
 
 Special values: where y == f (including equal infinities) every error is 0; a
@@ -53,11 +53,6 @@ _NATIVE_F32 = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.
 # ----------------------------------------------------------------- formats
 def _fmt(name: str) -> Format:
     return FORMATS[name]
-
-
-def ulp_format(fmt_name: str) -> Format:
-    """The format ULP errors are counted in: the program's, float64 for real."""
-    return FORMATS["float64" if fmt_name == "real" else fmt_name]
 
 
 def _storage_dtype(fmt: Format) -> np.dtype:
@@ -406,16 +401,15 @@ def sampled_check(program, target_text: str, lo: float, hi: float, fmt_name: str
     """The program against the mpmath reference on about ``samples`` points
     of the format in [lo, hi]: half ``reference.sample_grid`` (endpoints,
     Chebyshev and uniform grid), a quarter uniform and a quarter uniform over
-    bit patterns (seeded).  Errors in double-double; ULPs of ``ulp_format``."""
+    bit patterns (seeded), of the program's hardware format (``Format.hardware``:
+    float64 for real).  Errors in double-double; ULPs of that hardware format."""
     program = _as_program(program)
-    fmt = _fmt(fmt_name)
-    ufmt = ulp_format(fmt_name)
+    ufmt = _fmt(fmt_name).hardware
     target = Target(target_text)
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
-    grid = refmod.sample_grid(ufmt if fmt.is_real else fmt, lo, hi, max(2, samples // 2))
-    x = np.unique(np.concatenate([grid, _random_values(ufmt if fmt.is_real else fmt, lo, hi,
-                                                         samples - len(grid), rng)]))
+    grid = refmod.sample_grid(ufmt, lo, hi, max(2, samples // 2))
+    x = np.unique(np.concatenate([grid, _random_values(ufmt, lo, hi, samples - len(grid), rng)]))
     ref = refmod.reference(target, x, cache=cache)
     yv = evaluate(program, x, fmt_name)
     y2 = yv if isinstance(yv, tuple) else ddm.dd(np.broadcast_to(yv, x.shape).astype(np.float64))

@@ -55,3 +55,9 @@ def test_ulp_at_zero_is_subnormal_spacing():
     f = FORMATS["float32"]
     assert f.ulp(np.array([0.0]))[0] == 2.0 ** -149
     assert f.ulp(np.array([2.0 ** -130]))[0] == 2.0 ** -149
+
+
+def test_hardware_format_is_float64_for_real_only():
+    # real programs are stored, hashed, exported and ULP-counted as float64
+    assert FORMATS["real"].hardware is FORMATS["float64"]
+    assert all(FORMATS[n].hardware is FORMATS[n] for n in FORMATS if n != "real")
