@@ -55,13 +55,6 @@ def _fmt(name: str) -> Format:
     return FORMATS[name]
 
 
-def _storage_dtype(fmt: Format) -> np.dtype:
-    if fmt.numpy_dtype in ("float16", "float32", "float64"):
-        return np.dtype(fmt.numpy_dtype)
-    import ml_dtypes
-    return np.dtype(getattr(ml_dtypes, fmt.numpy_dtype))
-
-
 def fast_ulp(f: np.ndarray, fmt: Format) -> np.ndarray:
     """``fmt.ulp(f)`` for finite f, by bit arithmetic on float64 where the
     format's smallest spacing is a normal float64 (all but float64).  At f = 0
@@ -157,7 +150,7 @@ def _chunks(fmt: Format, lo: float, hi: float, chunk: int):
     vals = _all_values(fmt, lo, hi)
     if vals is None:
         raise ValueError(f"exhaustive check: cannot enumerate format {fmt.name!r}")
-    dt = _storage_dtype(fmt)
+    dt = fmt.storage_dtype
     return len(vals), (vals[i:i + chunk].astype(dt) for i in range(0, len(vals), chunk))
 
 

@@ -46,6 +46,15 @@ class Format:
         return FORMATS["float64"] if self.is_real else self
 
     @property
+    def storage_dtype(self) -> np.dtype:
+        """The NumPy dtype that stores one value of the format (ml_dtypes'
+        for bfloat16 and the float8 formats)."""
+        if self.numpy_dtype in ("float16", "float32", "float64"):
+            return np.dtype(self.numpy_dtype)
+        import ml_dtypes  # comes with jax
+        return np.dtype(getattr(ml_dtypes, self.numpy_dtype))
+
+    @property
     def eps(self) -> float:
         """Unit roundoff 2^-p (half the spacing of numbers just above 1)."""
         return 2.0 ** -(self.precision if self.precision else 106)
