@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from numsearch.evaluators.verify import count_values, ulp_check_function  # noqa: E402
+from numsearch.evaluators.values import count_values  # noqa: E402
+from numsearch.evaluators.verify import ulp_check_function  # noqa: E402
 
 
 def _progress(label):

@@ -7,6 +7,7 @@ import mpmath
 import numpy as np
 import pytest
 
+from numsearch.evaluators import values
 from numsearch.evaluators import verify as V
 from numsearch.evaluators.reference import reference
 from numsearch.evaluators.targets import FUNCTIONS, Target, numpy_functions
@@ -67,7 +68,7 @@ def test_exhaustive_bfloat16_matches_bruteforce_mpmath():
 def test_identity_is_exact_on_every_value(fmt):
     res = V.ulp_check(IDENTITY, "x", -3.0, 3.0, fmt, ref_check=50)
     assert res["max_ulp"] == 0.0 and res["max_abs"] == 0.0 and res["max_rel"] == 0.0
-    assert res["points"] == V.count_values(fmt, -3.0, 3.0) > 0
+    assert res["points"] == values.count_values(fmt, -3.0, 3.0) > 0
 
 
 def test_float32_exhaustive_small_interval_agrees_with_mpmath():
@@ -89,10 +90,10 @@ def test_float32_exhaustive_small_interval_agrees_with_mpmath():
 
 def test_float32_ranges_across_zero_and_subnormals():
     tiny = 2.0 ** -140  # bits 512 above zero
-    assert V.count_values("float32", -tiny, tiny) == 1025
+    assert values.count_values("float32", -tiny, tiny) == 1025
     res = V.ulp_check(IDENTITY, "x", -tiny, tiny, "float32", ref_check=20)
     assert res["points"] == 1025 and res["max_ulp"] == 0.0
-    assert V.count_values("float32", 0.0, 1.0) == 0x3F800000 + 1
+    assert values.count_values("float32", 0.0, 1.0) == 0x3F800000 + 1
 
 
 def test_eval_float32_is_the_interpreter_bit_for_bit():
@@ -172,7 +173,7 @@ def test_special_values_overflow_and_undefined_points():
     # log: negative x undefined (skipped), log(0) = -inf matched exactly
     res = V.ulp_check_function(lambda x: np.log(x.astype(np.float32)).astype(ml_dtypes.bfloat16),
                                "log", -1.0, 1.0, "bfloat16", ref_check=0)
-    assert res["undefined"] == V.count_values("bfloat16", -1.0, 0.0) - 1
+    assert res["undefined"] == values.count_values("bfloat16", -1.0, 0.0) - 1
     assert res["max_ulp"] <= 0.5 and res["nonfinite"] == 0
     # a program missing the target badly or returning NaN scores inf
     res = V.ulp_check_function(lambda x: np.full(x.shape, np.nan), "exp", 0.0, 1.0, "bfloat16", ref_check=0)
@@ -210,7 +211,7 @@ def test_numpy_walk_expressions_and_domain_edges():
 @pytest.mark.parametrize("name", ["exp", "exp2", "log", "erf", "erfc", "tanh", "sigmoid", "expm1", "sin"])
 def test_float64_reference_within_a_hundredth_float32_ulp(name):
     lo, hi = (0.01, 10.0) if name == "log" else (-4.0, 4.0)
-    x = V._random_values(FORMATS["float32"], lo, hi, 3000, np.random.default_rng(4))
+    x = values.random_values(FORMATS["float32"], lo, hi, 3000, np.random.default_rng(4))
     f64 = Target(name).numpy(x)
     rh, rl = reference(Target(name), x, cache=False)
     diff = np.abs((f64 - rh) - rl) / FORMATS["float32"].ulp(rh)
