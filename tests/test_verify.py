@@ -12,6 +12,7 @@ from numsearch.evaluators import verify as V
 from numsearch.evaluators.reference import reference
 from numsearch.evaluators.targets import FUNCTIONS, Target, numpy_functions
 from numsearch.primitives.formats import FORMATS
+from numsearch.primitives import native
 from numsearch.primitives.interpret import evaluate
 from numsearch.primitives.program import parse_program
 
@@ -113,7 +114,7 @@ return v7
     rng = np.random.default_rng(1)
     bits = rng.integers(0, 2 ** 32, 200000, dtype=np.uint64).astype(np.uint32)
     x32 = np.concatenate([bits.view(np.float32), np.float32([0, -0.0, np.inf, -np.inf, np.nan, 1e-45, 1e-39])])
-    got = V.eval_float32(prog, x32).astype(np.float64)
+    got = native.eval_float32(prog, x32).astype(np.float64)
     with np.errstate(invalid="ignore"):
         want = evaluate(prog, x32.astype(np.float64), "float32")
     assert np.array_equal(got, want, equal_nan=True)
@@ -135,7 +136,7 @@ def test_float32_fma_double_rounding_cases():
     with np.errstate(all="ignore"):
         c = c.astype(np.float32).astype(np.float64)
         want = fma_narrow(a, b, c, FORMATS["float32"].round)
-    got = V._fma_float32(a.astype(np.float32), b.astype(np.float32), c.astype(np.float32)).astype(np.float64)
+    got = native.fma_float32(a.astype(np.float32), b.astype(np.float32), c.astype(np.float32)).astype(np.float64)
     assert np.array_equal(got, want, equal_nan=True) and np.array_equal(np.signbit(got), np.signbit(want))
     naive = (a * b + c).astype(np.float32).astype(np.float64)
     assert (naive[:n] != want[:n]).sum() > n // 10  # the double-rounding cases did occur
