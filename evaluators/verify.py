@@ -44,6 +44,7 @@ from ..primitives.native import program_function
 
 from . import reference as refmod
 from . import values
+from .heap import keep_freed_memory
 from .targets import Target
 
 CHUNK = 1 << 18  # float64 temporaries of 2 MiB
@@ -68,28 +69,6 @@ def fast_ulp(f: np.ndarray, fmt: Format) -> np.ndarray:
     e -= np.uint64(fmt.precision - 1)
     e <<= np.uint64(52)
     return e.view(np.float64)
-
-
-_MALLOC_TUNED = False
-
-
-def _keep_freed_memory() -> None:
-    """Have glibc keep freed chunk buffers (process-wide, once): by default
-    it returns each freed multi-MB array to the OS and page-faults it back for
-    the next chunk (measured: ~1e6 page faults per 1.6e7 points, 4-7x slower).
-    Arrays below 32 MiB then come from the heap, which keeps up to 128 MiB
-    free.  A no-op where the C library has no mallopt."""
-    global _MALLOC_TUNED
-    if _MALLOC_TUNED:
-        return
-    _MALLOC_TUNED = True
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None)
-        libc.mallopt(-3, 32 << 20)   # M_MMAP_THRESHOLD
-        libc.mallopt(-1, 128 << 20)  # M_TRIM_THRESHOLD
-    except (OSError, AttributeError):
-        pass
 
 
 def _as_program(program):
@@ -198,7 +177,7 @@ def ulp_check_function(fn: Callable[[np.ndarray], np.ndarray], target_text: str,
     if not (math.isfinite(lo) and math.isfinite(hi) and lo <= hi):
         raise ValueError(f"bad interval [{lo}, {hi}]")
     target = Target(target_text)
-    _keep_freed_memory()
+    keep_freed_memory()
     total, chunks = values.chunks(fmt, lo, hi, chunk)
     if total == 0:
         raise ValueError(f"no {fmt_name} values in [{lo}, {hi}]")
