@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -51,19 +52,84 @@ CHUNK = 1 << 18  # float64 temporaries of 2 MiB
 DEFAULT_SAMPLES = 20000
 
 
+# ----------------------------------------------------------------- results
+def _plain(obj) -> dict:
+    """A result dataclass as a dict for JSON (nested results as dicts; the
+    optional fields that are None are left out)."""
+    out = {}
+    for f in fields(obj):
+        v = getattr(obj, f.name)
+        if v is not None:
+            out[f.name] = _plain(v) if is_dataclass(v) else v
+    return out
+
+
+@dataclass(frozen=True)
+class ReferenceCheck:
+    """How far the float64 NumPy reference of an exhaustive check is from mpmath."""
+
+    points: int                          # random format values of [lo, hi] compared
+    max_ref_diff_ulp: float              # max |float64 reference - mpmath|, in ULPs of the format
+    nan_mismatch: int                    # points where one of the two is NaN and the other not
+    max_ulp_mpmath: float | None = None  # the worst point's error redone with mpmath (None: no worst point)
+
+    def asdict(self) -> dict:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """What a check found: max / mean ULP, max absolute and relative error and
+    where they occur, over the points where the target is defined."""
+
+    target: str
+    format: str                      # the program's format
+    lo: float
+    hi: float
+    exhaustive: bool                 # every value of the format in [lo, hi], or sampled
+    reference: str                   # "numpy-float64" (exhaustive) or "mpmath" (sampled)
+    ulp_format: str                  # the format ULPs are counted in (``Format.hardware``)
+    points: int                      # points scored
+    undefined: int                   # points where the target is NaN (skipped)
+    max_ulp: float
+    x_max_ulp: float
+    y_at_max_ulp: float              # the output there
+    ref_at_max_ulp: float            # the reference there
+    mean_ulp: float
+    max_abs: float
+    x_max_abs: float
+    max_rel: float
+    x_max_rel: float
+    nonfinite: int                   # points scoring inf
+    seconds: float
+    reference_check: ReferenceCheck | None = None  # exhaustive checks with ref_check > 0
+    program_ops: int | None = None                 # ``ulp_check``'s exhaustive check of a program
+
+    def asdict(self) -> dict:
+        """Every field, ``reference_check`` as a dict; None fields left out."""
+        return _plain(self)
+
+
 # ----------------------------------------------------------------- formats
 def _fmt(name: str) -> Format:
     return FORMATS[name]
 
 
+def exhaustive_possible(fmt_name: str) -> bool:
+    """Whether ``ulp_check`` can check every value of the format: float32 and
+    narrower (float64 has 2^64 values, and its float64 reference is not
+    accurate enough to score it)."""
+    fmt = _fmt(fmt_name)
+    return not fmt.is_real and fmt.precision <= 24
+
+
 def fast_ulp(f: np.ndarray, fmt: Format) -> np.ndarray:
     """``fmt.ulp(f)`` for finite f, by bit arithmetic on float64 where the
-    format's smallest spacing is a normal float64 (all but float64).  At f = 0
-    it is the subnormal spacing 2^(emin - p + 1), the limit of ulp(f) as f -> 0
-    (``Format.ulp`` gives 2^-p there, an artefact of frexp(0))."""
+    format's smallest spacing is a normal float64 (all but float64 and real).
+    At f = 0 it is the subnormal spacing 2^(emin - p + 1), the limit of
+    ulp(f) as f -> 0."""
     if fmt.precision is None or fmt.emin - fmt.precision + 1 < -1022:
-        f = np.asarray(f, dtype=np.float64)
-        return np.where(f == 0, np.ldexp(1.0, fmt.emin - (fmt.precision or 106) + 1), fmt.ulp(f))
+        return fmt.ulp(f)
     e = (np.asarray(f, dtype=np.float64).view(np.uint64) >> np.uint64(52)) & np.uint64(0x7FF)
     np.maximum(e, np.uint64(fmt.emin + 1023), out=e)
     e -= np.uint64(fmt.precision - 1)
@@ -119,17 +185,18 @@ class _Acc:
                 if e[i] > self.best[k][0]:
                     self.best[k] = (float(e[i]), float(x[i]), float(y[i]), float(f[i]))
 
-    def result(self) -> dict:
+    def result(self, target_text, fmt_name, lo, hi, exhaustive, reference, ulp_fmt, undefined,
+               seconds) -> VerifyResult:
         b = self.best
-        return {
-            "points": self.n,
-            "max_ulp": b["ulp"][0] if self.n else math.nan,
-            "x_max_ulp": b["ulp"][1], "y_at_max_ulp": b["ulp"][2], "ref_at_max_ulp": b["ulp"][3],
-            "mean_ulp": (math.fsum(self.sums) / self.n) if self.n else math.nan,
-            "max_abs": b["abs"][0] if self.n else math.nan, "x_max_abs": b["abs"][1],
-            "max_rel": b["rel"][0] if self.n else math.nan, "x_max_rel": b["rel"][1],
-            "nonfinite": self.nonfinite,
-        }
+        return VerifyResult(
+            target=target_text, format=fmt_name, lo=float(lo), hi=float(hi), exhaustive=exhaustive,
+            reference=reference, ulp_format=ulp_fmt, points=self.n, undefined=undefined,
+            max_ulp=b["ulp"][0] if self.n else math.nan,
+            x_max_ulp=b["ulp"][1], y_at_max_ulp=b["ulp"][2], ref_at_max_ulp=b["ulp"][3],
+            mean_ulp=(math.fsum(self.sums) / self.n) if self.n else math.nan,
+            max_abs=b["abs"][0] if self.n else math.nan, x_max_abs=b["abs"][1],
+            max_rel=b["rel"][0] if self.n else math.nan, x_max_rel=b["rel"][1],
+            nonfinite=self.nonfinite, seconds=seconds)
 
 
 # ----------------------------------------------------------------- checks
@@ -141,7 +208,7 @@ def _mp_ulp(target: Target, x: np.ndarray, y: np.ndarray, ufmt: Format) -> np.nd
         return _errors(np.asarray(y, dtype=np.float64), ref[0], np.abs(d[0] + d[1]), ufmt, ufmt)[0]
 
 
-def _reference_check(target, fmt, lo, hi, n, rng, worst) -> dict:
+def _reference_check(target, fmt, lo, hi, n, rng, worst) -> ReferenceCheck:
     """The float64 NumPy reference against mpmath, in ULPs of fmt, on n random
     format values of [lo, hi]; and the worst point's error redone with mpmath."""
     x = values.random_values(fmt, lo, hi, n, rng)
@@ -151,26 +218,25 @@ def _reference_check(target, fmt, lo, hi, n, rng, worst) -> dict:
     with np.errstate(all="ignore"):
         d = ddm.dd_sub(ddm.dd(f64[ok]), (ref[0][ok], ref[1][ok]))
         diff = np.abs(d[0] + d[1]) / fast_ulp(ref[0][ok], fmt)
-    out = {"points": int(ok.sum()), "max_ref_diff_ulp": float(diff.max()) if diff.size else 0.0,
-           "nan_mismatch": int((np.isnan(f64) != np.isnan(ref[0])).sum())}
     x_w, y_w = worst
-    if np.isfinite(x_w):
-        out["max_ulp_mpmath"] = float(_mp_ulp(target, np.array([x_w]), np.array([y_w]), fmt)[0])
-    return out
+    return ReferenceCheck(
+        points=int(ok.sum()), max_ref_diff_ulp=float(diff.max()) if diff.size else 0.0,
+        nan_mismatch=int((np.isnan(f64) != np.isnan(ref[0])).sum()),
+        max_ulp_mpmath=float(_mp_ulp(target, np.array([x_w]), np.array([y_w]), fmt)[0]) if np.isfinite(x_w) else None)
 
 
 def ulp_check_function(fn: Callable[[np.ndarray], np.ndarray], target_text: str, lo: float, hi: float,
                        fmt_name: str, chunk: int = CHUNK, progress: Callable[[int, int], None] | None = None,
-                       ref_check: int = 2000, seed: int = 0) -> dict:
+                       ref_check: int = 2000, seed: int = 0) -> VerifyResult:
     """Exhaustive check of any function of format values (e.g. ``jnp.exp``).
 
     ``fn`` gets each chunk as an array of the format's storage dtype (float32,
     float16, ml_dtypes bfloat16/float8) and returns its values (any float
     dtype; they should be values of the format).  See the module docstring for
-    the reference and error definitions; returns the dict of ``ulp_check``.
+    the reference and error definitions; returns the result of ``ulp_check``.
     """
     fmt = _fmt(fmt_name)
-    if fmt.is_real or fmt.precision > 24:
+    if not exhaustive_possible(fmt_name):
         raise ValueError(f"exhaustive ULP check needs float32 or a narrower format, not {fmt_name!r}: "
                          f"its float64 reference is not accurate enough (use exhaustive=False, samples=N "
                          f"for a sampled check against mpmath)")
@@ -199,23 +265,17 @@ def ulp_check_function(fn: Callable[[np.ndarray], np.ndarray], target_text: str,
         acc.add(x, y, f, _errors(y, f, d, fmt, fmt))
         if progress is not None:
             progress(done, total)
-    res = acc.result()
-    res.update(_header(target_text, fmt_name, lo, hi, True, "numpy-float64", fmt.name, undefined,
-                       time.perf_counter() - t0))
+    res = acc.result(target_text, fmt_name, lo, hi, True, "numpy-float64", fmt.name, undefined,
+                     time.perf_counter() - t0)
     if ref_check:
-        res["reference_check"] = _reference_check(target, fmt, lo, hi, ref_check, np.random.default_rng(seed),
-                                                  (res["x_max_ulp"], res["y_at_max_ulp"]))
+        res = replace(res, reference_check=_reference_check(target, fmt, lo, hi, ref_check,
+                                                            np.random.default_rng(seed),
+                                                            (res.x_max_ulp, res.y_at_max_ulp)))
     return res
 
 
-def _header(target_text, fmt_name, lo, hi, exhaustive, reference, ulp_fmt, undefined, seconds) -> dict:
-    return {"target": target_text, "format": fmt_name, "lo": float(lo), "hi": float(hi),
-            "exhaustive": exhaustive, "reference": reference, "ulp_format": ulp_fmt,
-            "undefined": undefined, "seconds": seconds}
-
-
 def sampled_check(program, target_text: str, lo: float, hi: float, fmt_name: str,
-                  samples: int = DEFAULT_SAMPLES, seed: int = 0, cache: bool = True) -> dict:
+                  samples: int = DEFAULT_SAMPLES, seed: int = 0, cache: bool = True) -> VerifyResult:
     """The program against the mpmath reference on about ``samples`` points
     of the format in [lo, hi]: half ``reference.sample_grid`` (endpoints,
     Chebyshev and uniform grid), a quarter uniform and a quarter uniform over
@@ -241,15 +301,14 @@ def sampled_check(program, target_text: str, lo: float, hi: float, fmt_name: str
         d = np.abs(dd[0] + dd[1])
     acc = _Acc()
     acc.add(x, y2[0], f, _errors(y2[0], f, d, ufmt, ufmt))
-    res = acc.result()
-    res.update(_header(target_text, fmt_name, lo, hi, False, "mpmath", ufmt.name, undefined,
-                       time.perf_counter() - t0))
-    return res
+    return acc.result(target_text, fmt_name, lo, hi, False, "mpmath", ufmt.name, undefined,
+                      time.perf_counter() - t0)
 
 
 def ulp_check(program, target_text: str, lo: float, hi: float, fmt_name: str, exhaustive: bool = True,
               samples: int | None = None, chunk: int = CHUNK,
-              progress: Callable[[int, int], None] | None = None, ref_check: int = 2000, seed: int = 0) -> dict:
+              progress: Callable[[int, int], None] | None = None, ref_check: int = 2000,
+              seed: int = 0) -> VerifyResult:
     """Max / mean ULP error (and max absolute / relative error) of ``program``
     (a Program or its text) evaluated in ``fmt_name`` against ``target_text``
     on [lo, hi].
@@ -263,23 +322,17 @@ def ulp_check(program, target_text: str, lo: float, hi: float, fmt_name: str, ex
     all 1.07e9 float32 values of [0, 1] in ~10 s for a 10-op add/mul program,
     ~20 s with 4 of the 10 ops fma.  exhaustive=False: ``sampled_check``
     against mpmath on ``samples`` points (default 20000; ``samples`` is used
-    only then).  Returns a dict: target, format,
-    lo, hi, exhaustive, reference, ulp_format, points (scored), undefined
-    (target NaN there, skipped), max_ulp, x_max_ulp, y_at_max_ulp,
-    ref_at_max_ulp, mean_ulp, max_abs, x_max_abs, max_rel, x_max_rel,
-    nonfinite (points scoring inf), seconds; exhaustive checks add
-    reference_check (points, max_ref_diff_ulp: float64 reference vs mpmath,
-    nan_mismatch, max_ulp_mpmath: the worst point redone with mpmath).
+    only then).  Returns a ``VerifyResult``; exhaustive checks add
+    ``reference_check`` (a ``ReferenceCheck``: float64 reference vs mpmath,
+    the worst point redone with mpmath) and ``program_ops``.
     """
     program = _as_program(program)
     if not exhaustive:
         return sampled_check(program, target_text, lo, hi, fmt_name, samples or DEFAULT_SAMPLES, seed)
-    fmt = _fmt(fmt_name)
-    if fmt.is_real or fmt.precision > 24:
+    if not exhaustive_possible(fmt_name):
         raise ValueError(f"exhaustive ULP check is for float32 and narrower formats, not {fmt_name!r} "
                          f"(2^64 inputs, and the float64 reference is not accurate enough to score "
                          f"float64): use exhaustive=False with samples=N for a sampled mpmath check")
     res = ulp_check_function(program_function(program, fmt_name), target_text, lo, hi, fmt_name,
                              chunk=chunk, progress=progress, ref_check=ref_check, seed=seed)
-    res["program_ops"] = program.ops
-    return res
+    return replace(res, program_ops=program.ops)
