@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from numsearch.evaluators.verify import count_values, ulp_check_function  # noqa: E402
+from numsearch.evaluators.values import count_values  # noqa: E402
+from numsearch.evaluators.verify import ulp_check_function  # noqa: E402
 
 
 def _progress(label):
@@ -37,13 +38,14 @@ def _progress(label):
 
 def run(label, fn, lo, hi, chunk):
     res = ulp_check_function(fn, "exp", lo, hi, "float32", chunk=chunk, progress=_progress(label))
-    per = res["seconds"] / res["points"] * 1e8
-    rc = res["reference_check"]
-    print(f"{label:10s} max {res['max_ulp']:.4f} ULP at x = {res['x_max_ulp']!r} ({float(res['x_max_ulp']).hex()})"
-          f"  mean {res['mean_ulp']:.4f} ULP  max rel {res['max_rel']:.3e}")
-    print(f"{'':10s} {res['points']:,} points in {res['seconds']:.1f} s ({per:.2f} s per 1e8 points); "
-          f"mpmath at the worst point: {rc.get('max_ulp_mpmath', float('nan')):.4f} ULP; "
-          f"float64 reference vs mpmath on {rc['points']} points: max {rc['max_ref_diff_ulp']:.2e} ULP")
+    per = res.seconds / res.points * 1e8
+    rc = res.reference_check
+    worst = float("nan") if rc.max_ulp_mpmath is None else rc.max_ulp_mpmath
+    print(f"{label:10s} max {res.max_ulp:.4f} ULP at x = {res.x_max_ulp!r} ({float(res.x_max_ulp).hex()})"
+          f"  mean {res.mean_ulp:.4f} ULP  max rel {res.max_rel:.3e}")
+    print(f"{'':10s} {res.points:,} points in {res.seconds:.1f} s ({per:.2f} s per 1e8 points); "
+          f"mpmath at the worst point: {worst:.4f} ULP; "
+          f"float64 reference vs mpmath on {rc.points} points: max {rc.max_ref_diff_ulp:.2e} ULP")
     return res
 
 

@@ -273,7 +273,7 @@ def cached_fit(pb: Problem, method: Method, size) -> Fit | None:
 
 # ------------------------------------------------------------------ API
 def problem_of(task, coeff_format: str | None = None) -> Problem:
-    fmt = coeff_format or ("float64" if task.format == "real" else task.format)
+    fmt = coeff_format or task.fmt.hardware.name
     return Problem(task.target, task.lo, task.hi, task.metric != "absolute", fmt)
 
 

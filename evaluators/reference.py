@@ -27,8 +27,7 @@ def all_values(fmt: Format, lo: float, hi: float, limit: int) -> np.ndarray | No
     """Every value of a narrow format in [lo, hi], or None if more than ``limit``."""
     if fmt.precision is None or fmt.precision > 11:
         return None
-    import ml_dtypes  # comes with jax
-    dt = np.dtype(getattr(ml_dtypes, fmt.numpy_dtype)) if fmt.numpy_dtype not in ("float16",) else np.dtype(np.float16)
+    dt = fmt.storage_dtype
     bits = np.arange(2 ** (8 * dt.itemsize), dtype=np.uint64).astype(f"uint{8 * dt.itemsize}")
     with np.errstate(invalid="ignore"):
         vals = np.unique(bits.view(dt).astype(np.float64))

@@ -39,7 +39,7 @@ class Task:
 
     @property
     def hash_format(self) -> str:
-        return "float64" if self.format == "real" else self.format
+        return self.fmt.hardware.name
 
     def describe(self) -> str:
         return f"{self.target} on [{self.lo:g}, {self.hi:g}], {self.format}, {self.metric} error"

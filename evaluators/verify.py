@@ -7,7 +7,7 @@ gives no real value; such points are counted as ``undefined`` and skipped):
   ``primitives.formats.Format.ulp`` (spacing of the format at |f|, subnormal
   spacing below the normal range and at f = 0, see ``fast_ulp``); the format
   is the program's, except that ``real`` and ``float64`` programs are scored
-  in float64 ULPs;
+  in float64 ULPs (``Format.hardware``);
 - absolute ``|y - f|`` and relative ``|y - f| / |f|`` error.
 
 Special values: where y == f (including equal infinities) every error is 0; a
@@ -15,8 +15,8 @@ program that overflows to the infinity that f itself rounds to in the format
 scores 0 too; any other non-finite y, or an infinite f that y misses, scores inf.
 
 References.  The exhaustive check (``exhaustive=True``) evaluates every value
-of the format in [lo, hi] - float32 by enumerating bit patterns, narrow
-formats (float16, bfloat16, float8) via ``reference.all_values`` - against the
+of the format in [lo, hi] (``values.chunks``: float32 by enumerating bit
+patterns, narrow formats via ``reference.all_values``) against the
 target in float64 with NumPy/SciPy (``Target.numpy``), since mpmath would take
 days.  Each float64 function is within about one float64 ulp, i.e. ~2^-29
 float32 ulps, so the figures are exact to that order for float32 and narrower
@@ -33,21 +33,81 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import Callable
 
 import numpy as np
 
 from ..primitives import doubledouble as ddm
 from ..primitives.formats import FORMATS, Format
-from ..primitives.interpret import evaluate, walk
-from ..primitives.ops import OPS
+from ..primitives.interpret import evaluate
+from ..primitives.native import program_function
 
 from . import reference as refmod
+from . import values
+from .heap import keep_freed_memory
 from .targets import Target
 
 CHUNK = 1 << 18  # float64 temporaries of 2 MiB
 DEFAULT_SAMPLES = 20000
-_NATIVE_F32 = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide}
+
+
+# ----------------------------------------------------------------- results
+def _plain(obj) -> dict:
+    """A result dataclass as a dict for JSON (nested results as dicts; the
+    optional fields that are None are left out)."""
+    out = {}
+    for f in fields(obj):
+        v = getattr(obj, f.name)
+        if v is not None:
+            out[f.name] = _plain(v) if is_dataclass(v) else v
+    return out
+
+
+@dataclass(frozen=True)
+class ReferenceCheck:
+    """How far the float64 NumPy reference of an exhaustive check is from mpmath."""
+
+    points: int                          # random format values of [lo, hi] compared
+    max_ref_diff_ulp: float              # max |float64 reference - mpmath|, in ULPs of the format
+    nan_mismatch: int                    # points where one of the two is NaN and the other not
+    max_ulp_mpmath: float | None = None  # the worst point's error redone with mpmath (None: no worst point)
+
+    def asdict(self) -> dict:
+        return _plain(self)
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """What a check found: max / mean ULP, max absolute and relative error and
+    where they occur, over the points where the target is defined."""
+
+    target: str
+    format: str                      # the program's format
+    lo: float
+    hi: float
+    exhaustive: bool                 # every value of the format in [lo, hi], or sampled
+    reference: str                   # "numpy-float64" (exhaustive) or "mpmath" (sampled)
+    ulp_format: str                  # the format ULPs are counted in (``Format.hardware``)
+    points: int                      # points scored
+    undefined: int                   # points where the target is NaN (skipped)
+    max_ulp: float
+    x_max_ulp: float
+    y_at_max_ulp: float              # the output there
+    ref_at_max_ulp: float            # the reference there
+    mean_ulp: float
+    max_abs: float
+    x_max_abs: float
+    max_rel: float
+    x_max_rel: float
+    nonfinite: int                   # points scoring inf
+    seconds: float
+    reference_check: ReferenceCheck | None = None  # exhaustive checks with ref_check > 0
+    program_ops: int | None = None                 # ``ulp_check``'s exhaustive check of a program
+
+    def asdict(self) -> dict:
+        """Every field, ``reference_check`` as a dict; None fields left out."""
+        return _plain(self)
 
 
 # ----------------------------------------------------------------- formats
@@ -55,184 +115,26 @@ def _fmt(name: str) -> Format:
     return FORMATS[name]
 
 
-def ulp_format(fmt_name: str) -> Format:
-    """The format ULP errors are counted in: the program's, float64 for real."""
-    return FORMATS["float64" if fmt_name == "real" else fmt_name]
-
-
-def _storage_dtype(fmt: Format) -> np.dtype:
-    if fmt.numpy_dtype in ("float16", "float32", "float64"):
-        return np.dtype(fmt.numpy_dtype)
-    import ml_dtypes
-    return np.dtype(getattr(ml_dtypes, fmt.numpy_dtype))
+def exhaustive_possible(fmt_name: str) -> bool:
+    """Whether ``ulp_check`` can check every value of the format: float32 and
+    narrower (float64 has 2^64 values, and its float64 reference is not
+    accurate enough to score it)."""
+    fmt = _fmt(fmt_name)
+    return not fmt.is_real and fmt.precision <= 24
 
 
 def fast_ulp(f: np.ndarray, fmt: Format) -> np.ndarray:
     """``fmt.ulp(f)`` for finite f, by bit arithmetic on float64 where the
-    format's smallest spacing is a normal float64 (all but float64).  At f = 0
-    it is the subnormal spacing 2^(emin - p + 1), the limit of ulp(f) as f -> 0
-    (``Format.ulp`` gives 2^-p there, an artefact of frexp(0))."""
+    format's smallest spacing is a normal float64 (all but float64 and real).
+    At f = 0 it is the subnormal spacing 2^(emin - p + 1), the limit of
+    ulp(f) as f -> 0."""
     if fmt.precision is None or fmt.emin - fmt.precision + 1 < -1022:
-        f = np.asarray(f, dtype=np.float64)
-        return np.where(f == 0, np.ldexp(1.0, fmt.emin - (fmt.precision or 106) + 1), fmt.ulp(f))
+        return fmt.ulp(f)
     e = (np.asarray(f, dtype=np.float64).view(np.uint64) >> np.uint64(52)) & np.uint64(0x7FF)
     np.maximum(e, np.uint64(fmt.emin + 1023), out=e)
     e -= np.uint64(fmt.precision - 1)
     e <<= np.uint64(52)
     return e.view(np.float64)
-
-
-_MALLOC_TUNED = False
-
-
-def _keep_freed_memory() -> None:
-    """Have glibc keep freed chunk buffers (process-wide, once): by default
-    it returns each freed multi-MB array to the OS and page-faults it back for
-    the next chunk (measured: ~1e6 page faults per 1.6e7 points, 4-7x slower).
-    Arrays below 32 MiB then come from the heap, which keeps up to 128 MiB
-    free.  A no-op where the C library has no mallopt."""
-    global _MALLOC_TUNED
-    if _MALLOC_TUNED:
-        return
-    _MALLOC_TUNED = True
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None)
-        libc.mallopt(-3, 32 << 20)   # M_MMAP_THRESHOLD
-        libc.mallopt(-1, 128 << 20)  # M_TRIM_THRESHOLD
-    except (OSError, AttributeError):
-        pass
-
-
-# ----------------------------------------------------------------- enumeration
-def _f32_key(v: float) -> int:
-    """Ordered integer of a float32 value (-0 and +0 both give 0)."""
-    b = int(np.array(v, dtype=np.float32).view(np.int32))
-    return b if b >= 0 else -(b & 0x7FFFFFFF)
-
-
-def float32_range(lo: float, hi: float) -> list[tuple[int, int, int]]:
-    """The float32 values in [lo, hi] as (sign bits, first magnitude bits, end
-    magnitude bits) runs of bit patterns: every value once, +0 only."""
-    big = float(np.finfo(np.float32).max)
-    lo32 = np.float32(max(lo, -big))
-    hi32 = np.float32(min(hi, big))
-    if float(lo32) < lo:
-        lo32 = np.nextafter(lo32, np.float32(np.inf))
-    if float(hi32) > hi:
-        hi32 = np.nextafter(hi32, np.float32(-np.inf))
-    k0, k1 = _f32_key(float(lo32)), _f32_key(float(hi32))
-    runs = []
-    if k0 < 0:  # negative values -mag for mag in [max(1, -k1), -k0]
-        runs.append((0x80000000, max(1, -k1), -k0 + 1))
-    if k1 >= 0:
-        runs.append((0, max(0, k0), k1 + 1))
-    return [r for r in runs if r[2] > r[1]]
-
-
-def _float32_chunks(lo, hi, chunk):
-    for sign, a, b in float32_range(lo, hi):
-        for s in range(a, b, chunk):
-            bits = np.arange(s, min(s + chunk, b), dtype=np.uint32)
-            if sign:
-                bits |= np.uint32(sign)
-            yield bits.view(np.float32)
-
-
-def count_values(fmt_name: str, lo: float, hi: float) -> int:
-    """How many values of the format lie in [lo, hi] (float32 and narrower)."""
-    fmt = _fmt(fmt_name)
-    if fmt.name == "float32":
-        return sum(b - a for _, a, b in float32_range(lo, hi))
-    vals = _all_values(fmt, lo, hi)
-    if vals is None:
-        raise ValueError(f"cannot enumerate {fmt_name}")
-    return len(vals)
-
-
-def _all_values(fmt: Format, lo: float, hi: float):
-    with np.errstate(invalid="ignore"):  # NaN bit patterns
-        return refmod.all_values(fmt, lo, hi, 1 << 62)
-
-
-def _chunks(fmt: Format, lo: float, hi: float, chunk: int):
-    """(total, iterator over arrays of the format's storage dtype)."""
-    if fmt.name == "float32":
-        return count_values("float32", lo, hi), _float32_chunks(lo, hi, chunk)
-    vals = _all_values(fmt, lo, hi)
-    if vals is None:
-        raise ValueError(f"exhaustive check: cannot enumerate format {fmt.name!r}")
-    dt = _storage_dtype(fmt)
-    return len(vals), (vals[i:i + chunk].astype(dt) for i in range(0, len(vals), chunk))
-
-
-# ----------------------------------------------------------------- programs
-def _float32_native_ok() -> bool:
-    """NumPy float32 arithmetic is IEEE (no flush of subnormals) here."""
-    t = np.array([2.0 ** -126], dtype=np.float32)
-    return bool((t * np.float32(0.5))[0] == np.float32(2.0 ** -127))
-
-
-def _fma_float32(a, b, c) -> np.ndarray:
-    """Correctly rounded float32 fma, bit for bit ``doubledouble.fma_narrow``.
-
-    a*b is exact in float64 and s = RN64(a*b + c); RN32(s) is the correct
-    rounding unless s is a float32 midpoint (then the nearest float64 may
-    have hidden which way the exact sum lies): where s is normal in float32,
-    its low 29 significand bits are then 1 followed by zeros; below 2^-126 its
-    low 28 bits are zero.  There the float64 sum is redone rounded to odd
-    (``_fma_odd``)."""
-    a, b, c = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, c)))
-    with np.errstate(all="ignore"):
-        s = a * b + c
-        out = s.astype(np.float32)
-        low = s.view(np.uint64) & np.uint64(0x1FFFFFFF)
-        suspect = (low == np.uint64(0x10000000)) | ((np.abs(s) < 2.0 ** -126) & ((low & np.uint64(0xFFFFFFF)) == 0))
-    redo = np.flatnonzero(suspect)
-    if redo.size:
-        out[redo] = _fma_odd(a[redo], b[redo], c[redo])
-    return out
-
-
-def _fma_odd(a, b, c) -> np.ndarray:
-    """float32 fma by rounding the float64 sum to odd (stepping its bits), then to float32."""
-    with np.errstate(all="ignore"):
-        p = a * b
-        s = p + c
-        bb = s - p
-        e = (p - (s - bb)) + (c - bb)
-        bits = s.view(np.int64)
-        fix = (e != 0) & ((bits & 1) == 0) & np.isfinite(s)
-        bits = bits + np.where((e > 0) == (s > 0), 1, -1) * fix
-        return bits.view(np.float64).astype(np.float32)
-
-
-def eval_float32(program, x32: np.ndarray) -> np.ndarray:
-    """The program in float32 on float32 x, bit for bit ``interpret.evaluate``
-    (IEEE float32 + - * / are the float64 result rounded once, fma is
-    ``_fma_float32``; other ops go through ``Op.rounded``), ~5x faster;
-    returns float32."""
-    fmt = FORMATS["float32"]
-    cs = [np.float32(c) for c in fmt.round(np.asarray(program.consts, dtype=np.float64))] if program.consts else []
-
-    def step(op, args):
-        if op in _NATIVE_F32:
-            return _NATIVE_F32[op](*args, dtype=np.float32)
-        if op == "neg":
-            return np.negative(args[0])
-        if op == "fma":
-            return np.broadcast_to(_fma_float32(*args), x32.shape)
-        a64 = [np.broadcast_to(np.asarray(a, dtype=np.float64), x32.shape) for a in args]
-        return OPS[op].rounded(a64, fmt).astype(np.float32)
-
-    return np.broadcast_to(np.asarray(walk(program, x32, cs, step), dtype=np.float32), x32.shape)
-
-
-def program_function(program, fmt_name: str) -> Callable[[np.ndarray], np.ndarray]:
-    """fn(x in the format's storage dtype) -> program values (interpreter semantics)."""
-    if fmt_name == "float32" and _float32_native_ok():
-        return lambda x: eval_float32(program, x)
-    return lambda x: np.broadcast_to(evaluate(program, np.asarray(x, dtype=np.float64), fmt_name), np.shape(x))
 
 
 def _as_program(program):
@@ -283,17 +185,18 @@ class _Acc:
                 if e[i] > self.best[k][0]:
                     self.best[k] = (float(e[i]), float(x[i]), float(y[i]), float(f[i]))
 
-    def result(self) -> dict:
+    def result(self, target_text, fmt_name, lo, hi, exhaustive, reference, ulp_fmt, undefined,
+               seconds) -> VerifyResult:
         b = self.best
-        return {
-            "points": self.n,
-            "max_ulp": b["ulp"][0] if self.n else math.nan,
-            "x_max_ulp": b["ulp"][1], "y_at_max_ulp": b["ulp"][2], "ref_at_max_ulp": b["ulp"][3],
-            "mean_ulp": (math.fsum(self.sums) / self.n) if self.n else math.nan,
-            "max_abs": b["abs"][0] if self.n else math.nan, "x_max_abs": b["abs"][1],
-            "max_rel": b["rel"][0] if self.n else math.nan, "x_max_rel": b["rel"][1],
-            "nonfinite": self.nonfinite,
-        }
+        return VerifyResult(
+            target=target_text, format=fmt_name, lo=float(lo), hi=float(hi), exhaustive=exhaustive,
+            reference=reference, ulp_format=ulp_fmt, points=self.n, undefined=undefined,
+            max_ulp=b["ulp"][0] if self.n else math.nan,
+            x_max_ulp=b["ulp"][1], y_at_max_ulp=b["ulp"][2], ref_at_max_ulp=b["ulp"][3],
+            mean_ulp=(math.fsum(self.sums) / self.n) if self.n else math.nan,
+            max_abs=b["abs"][0] if self.n else math.nan, x_max_abs=b["abs"][1],
+            max_rel=b["rel"][0] if self.n else math.nan, x_max_rel=b["rel"][1],
+            nonfinite=self.nonfinite, seconds=seconds)
 
 
 # ----------------------------------------------------------------- checks
@@ -305,67 +208,43 @@ def _mp_ulp(target: Target, x: np.ndarray, y: np.ndarray, ufmt: Format) -> np.nd
         return _errors(np.asarray(y, dtype=np.float64), ref[0], np.abs(d[0] + d[1]), ufmt, ufmt)[0]
 
 
-def _reference_check(target, fmt, lo, hi, n, rng, worst) -> dict:
+def _reference_check(target, fmt, lo, hi, n, rng, worst) -> ReferenceCheck:
     """The float64 NumPy reference against mpmath, in ULPs of fmt, on n random
     format values of [lo, hi]; and the worst point's error redone with mpmath."""
-    x = _random_values(fmt, lo, hi, n, rng)
+    x = values.random_values(fmt, lo, hi, n, rng)
     f64 = target.numpy(x)
     ref = refmod.reference(target, x, cache=False)
     ok = np.isfinite(f64) & np.isfinite(ref[0])
     with np.errstate(all="ignore"):
         d = ddm.dd_sub(ddm.dd(f64[ok]), (ref[0][ok], ref[1][ok]))
         diff = np.abs(d[0] + d[1]) / fast_ulp(ref[0][ok], fmt)
-    out = {"points": int(ok.sum()), "max_ref_diff_ulp": float(diff.max()) if diff.size else 0.0,
-           "nan_mismatch": int((np.isnan(f64) != np.isnan(ref[0])).sum())}
     x_w, y_w = worst
-    if np.isfinite(x_w):
-        out["max_ulp_mpmath"] = float(_mp_ulp(target, np.array([x_w]), np.array([y_w]), fmt)[0])
-    return out
-
-
-def _random_values(fmt: Format, lo: float, hi: float, n: int, rng) -> np.ndarray:
-    """n values of fmt in [lo, hi]: half uniform in value, half uniform over
-    float32/float64 bit patterns (so every binade is hit), rounded to fmt."""
-    wide = fmt.precision is None or fmt.precision > 24
-    ftype, itype, utype = (np.float64, np.int64, np.uint64) if wide else (np.float32, np.int32, np.uint32)
-    big = float(np.finfo(ftype).max)
-    lo, hi = max(lo, -big), min(hi, big)
-    u = rng.uniform(lo, hi, n - n // 2)
-
-    def key(v, toward):
-        v = ftype(v)
-        if (toward > 0 and float(v) < lo) or (toward < 0 and float(v) > hi):
-            v = np.nextafter(v, ftype(toward * np.inf))
-        b = int(np.array(v, dtype=ftype).view(itype))
-        return b if b >= 0 else -(b & int(np.iinfo(itype).max))
-
-    k = rng.integers(key(lo, 1), max(key(lo, 1), key(hi, -1)) + 1, n // 2, dtype=np.int64)
-    sign = utype(1 << (8 * np.dtype(utype).itemsize - 1))
-    bits = np.where(k >= 0, k.astype(utype), np.abs(k).astype(utype) | sign)
-    x = fmt.round(np.concatenate([u, bits.view(ftype).astype(np.float64)]))
-    return x[(x >= lo) & (x <= hi)]
+    return ReferenceCheck(
+        points=int(ok.sum()), max_ref_diff_ulp=float(diff.max()) if diff.size else 0.0,
+        nan_mismatch=int((np.isnan(f64) != np.isnan(ref[0])).sum()),
+        max_ulp_mpmath=float(_mp_ulp(target, np.array([x_w]), np.array([y_w]), fmt)[0]) if np.isfinite(x_w) else None)
 
 
 def ulp_check_function(fn: Callable[[np.ndarray], np.ndarray], target_text: str, lo: float, hi: float,
                        fmt_name: str, chunk: int = CHUNK, progress: Callable[[int, int], None] | None = None,
-                       ref_check: int = 2000, seed: int = 0) -> dict:
+                       ref_check: int = 2000, seed: int = 0) -> VerifyResult:
     """Exhaustive check of any function of format values (e.g. ``jnp.exp``).
 
     ``fn`` gets each chunk as an array of the format's storage dtype (float32,
     float16, ml_dtypes bfloat16/float8) and returns its values (any float
     dtype; they should be values of the format).  See the module docstring for
-    the reference and error definitions; returns the dict of ``ulp_check``.
+    the reference and error definitions; returns the result of ``ulp_check``.
     """
     fmt = _fmt(fmt_name)
-    if fmt.is_real or fmt.precision > 24:
+    if not exhaustive_possible(fmt_name):
         raise ValueError(f"exhaustive ULP check needs float32 or a narrower format, not {fmt_name!r}: "
                          f"its float64 reference is not accurate enough (use exhaustive=False, samples=N "
                          f"for a sampled check against mpmath)")
     if not (math.isfinite(lo) and math.isfinite(hi) and lo <= hi):
         raise ValueError(f"bad interval [{lo}, {hi}]")
     target = Target(target_text)
-    _keep_freed_memory()
-    total, chunks = _chunks(fmt, lo, hi, chunk)
+    keep_freed_memory()
+    total, chunks = values.chunks(fmt, lo, hi, chunk)
     if total == 0:
         raise ValueError(f"no {fmt_name} values in [{lo}, {hi}]")
     acc = _Acc()
@@ -386,36 +265,29 @@ def ulp_check_function(fn: Callable[[np.ndarray], np.ndarray], target_text: str,
         acc.add(x, y, f, _errors(y, f, d, fmt, fmt))
         if progress is not None:
             progress(done, total)
-    res = acc.result()
-    res.update(_header(target_text, fmt_name, lo, hi, True, "numpy-float64", fmt.name, undefined,
-                       time.perf_counter() - t0))
+    res = acc.result(target_text, fmt_name, lo, hi, True, "numpy-float64", fmt.name, undefined,
+                     time.perf_counter() - t0)
     if ref_check:
-        res["reference_check"] = _reference_check(target, fmt, lo, hi, ref_check, np.random.default_rng(seed),
-                                                  (res["x_max_ulp"], res["y_at_max_ulp"]))
+        res = replace(res, reference_check=_reference_check(target, fmt, lo, hi, ref_check,
+                                                            np.random.default_rng(seed),
+                                                            (res.x_max_ulp, res.y_at_max_ulp)))
     return res
 
 
-def _header(target_text, fmt_name, lo, hi, exhaustive, reference, ulp_fmt, undefined, seconds) -> dict:
-    return {"target": target_text, "format": fmt_name, "lo": float(lo), "hi": float(hi),
-            "exhaustive": exhaustive, "reference": reference, "ulp_format": ulp_fmt,
-            "undefined": undefined, "seconds": seconds}
-
-
 def sampled_check(program, target_text: str, lo: float, hi: float, fmt_name: str,
-                  samples: int = DEFAULT_SAMPLES, seed: int = 0, cache: bool = True) -> dict:
+                  samples: int = DEFAULT_SAMPLES, seed: int = 0, cache: bool = True) -> VerifyResult:
     """The program against the mpmath reference on about ``samples`` points
     of the format in [lo, hi]: half ``reference.sample_grid`` (endpoints,
     Chebyshev and uniform grid), a quarter uniform and a quarter uniform over
-    bit patterns (seeded).  Errors in double-double; ULPs of ``ulp_format``."""
+    bit patterns (seeded), of the program's hardware format (``Format.hardware``:
+    float64 for real).  Errors in double-double; ULPs of that hardware format."""
     program = _as_program(program)
-    fmt = _fmt(fmt_name)
-    ufmt = ulp_format(fmt_name)
+    ufmt = _fmt(fmt_name).hardware
     target = Target(target_text)
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
-    grid = refmod.sample_grid(ufmt if fmt.is_real else fmt, lo, hi, max(2, samples // 2))
-    x = np.unique(np.concatenate([grid, _random_values(ufmt if fmt.is_real else fmt, lo, hi,
-                                                         samples - len(grid), rng)]))
+    grid = refmod.sample_grid(ufmt, lo, hi, max(2, samples // 2))
+    x = np.unique(np.concatenate([grid, values.random_values(ufmt, lo, hi, samples - len(grid), rng)]))
     ref = refmod.reference(target, x, cache=cache)
     yv = evaluate(program, x, fmt_name)
     y2 = yv if isinstance(yv, tuple) else ddm.dd(np.broadcast_to(yv, x.shape).astype(np.float64))
@@ -429,15 +301,14 @@ def sampled_check(program, target_text: str, lo: float, hi: float, fmt_name: str
         d = np.abs(dd[0] + dd[1])
     acc = _Acc()
     acc.add(x, y2[0], f, _errors(y2[0], f, d, ufmt, ufmt))
-    res = acc.result()
-    res.update(_header(target_text, fmt_name, lo, hi, False, "mpmath", ufmt.name, undefined,
-                       time.perf_counter() - t0))
-    return res
+    return acc.result(target_text, fmt_name, lo, hi, False, "mpmath", ufmt.name, undefined,
+                      time.perf_counter() - t0)
 
 
 def ulp_check(program, target_text: str, lo: float, hi: float, fmt_name: str, exhaustive: bool = True,
               samples: int | None = None, chunk: int = CHUNK,
-              progress: Callable[[int, int], None] | None = None, ref_check: int = 2000, seed: int = 0) -> dict:
+              progress: Callable[[int, int], None] | None = None, ref_check: int = 2000,
+              seed: int = 0) -> VerifyResult:
     """Max / mean ULP error (and max absolute / relative error) of ``program``
     (a Program or its text) evaluated in ``fmt_name`` against ``target_text``
     on [lo, hi].
@@ -445,29 +316,23 @@ def ulp_check(program, target_text: str, lo: float, hi: float, fmt_name: str, ex
     exhaustive=True: every value of the format in [lo, hi] (float32 and
     narrower only, else ValueError), in chunks of ``chunk`` points (memory
     bounded), float64 NumPy reference, ``progress(done, total)`` after each
-    chunk; float32 goes through the native float32 ``eval_float32`` (bit for
+    chunk; float32 goes through the native float32 ``native.eval_float32`` (bit for
     bit the interpreter); ``ref_check`` random points (seeded by ``seed``)
     compare the float64 reference with mpmath.  Measured on one loaded core:
     all 1.07e9 float32 values of [0, 1] in ~10 s for a 10-op add/mul program,
     ~20 s with 4 of the 10 ops fma.  exhaustive=False: ``sampled_check``
     against mpmath on ``samples`` points (default 20000; ``samples`` is used
-    only then).  Returns a dict: target, format,
-    lo, hi, exhaustive, reference, ulp_format, points (scored), undefined
-    (target NaN there, skipped), max_ulp, x_max_ulp, y_at_max_ulp,
-    ref_at_max_ulp, mean_ulp, max_abs, x_max_abs, max_rel, x_max_rel,
-    nonfinite (points scoring inf), seconds; exhaustive checks add
-    reference_check (points, max_ref_diff_ulp: float64 reference vs mpmath,
-    nan_mismatch, max_ulp_mpmath: the worst point redone with mpmath).
+    only then).  Returns a ``VerifyResult``; exhaustive checks add
+    ``reference_check`` (a ``ReferenceCheck``: float64 reference vs mpmath,
+    the worst point redone with mpmath) and ``program_ops``.
     """
     program = _as_program(program)
     if not exhaustive:
         return sampled_check(program, target_text, lo, hi, fmt_name, samples or DEFAULT_SAMPLES, seed)
-    fmt = _fmt(fmt_name)
-    if fmt.is_real or fmt.precision > 24:
+    if not exhaustive_possible(fmt_name):
         raise ValueError(f"exhaustive ULP check is for float32 and narrower formats, not {fmt_name!r} "
                          f"(2^64 inputs, and the float64 reference is not accurate enough to score "
                          f"float64): use exhaustive=False with samples=N for a sampled mpmath check")
     res = ulp_check_function(program_function(program, fmt_name), target_text, lo, hi, fmt_name,
                              chunk=chunk, progress=progress, ref_check=ref_check, seed=seed)
-    res["program_ops"] = program.ops
-    return res
+    return replace(res, program_ops=program.ops)

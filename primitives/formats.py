@@ -8,7 +8,9 @@ format (round to nearest, ties to even, gradual underflow, overflow to
 infinity, or to NaN for formats without infinities), in one rounding.
 
 ``real`` is not a hardware format: programs evaluate in double-double
-arithmetic (about 106 bits), so error figures are trustworthy far below 1e-15.
+arithmetic (about 106 bits), so error figures are trustworthy far below 1e-15,
+but they are stored, hashed, exported and ULP-counted as float64 programs
+(``Format.hardware``, the one place that says so).
 """
 from __future__ import annotations
 
@@ -35,6 +37,22 @@ class Format:
     @property
     def is_real(self) -> bool:
         return self.precision is None
+
+    @property
+    def hardware(self) -> "Format":
+        """The hardware format a program of this format is stored, hashed,
+        exported (its code's semantics), timed and ULP-counted in: float64
+        for ``real``, the format itself otherwise."""
+        return FORMATS["float64"] if self.is_real else self
+
+    @property
+    def storage_dtype(self) -> np.dtype:
+        """The NumPy dtype that stores one value of the format (ml_dtypes'
+        for bfloat16 and the float8 formats)."""
+        if self.numpy_dtype in ("float16", "float32", "float64"):
+            return np.dtype(self.numpy_dtype)
+        import ml_dtypes  # comes with jax
+        return np.dtype(getattr(ml_dtypes, self.numpy_dtype))
 
     @property
     def eps(self) -> float:

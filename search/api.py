@@ -211,11 +211,11 @@ class Front:
         """Re-check the picked program's error: over every value of the
         interval (``exhaustive``; the default for float32 and narrower
         formats) or on ``samples`` points against mpmath."""
-        from ..evaluators.verify import sampled_check, ulp_check
+        from ..evaluators.verify import exhaustive_possible, sampled_check, ulp_check
 
         e = self.pick(pick)
         lo, hi = self.interval
-        narrow = self.format not in ("real", "float64")
+        narrow = exhaustive_possible(self.format)
         if exhaustive is None:
             exhaustive = narrow
         if exhaustive and not narrow:

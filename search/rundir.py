@@ -86,7 +86,7 @@ def front_records(front, vdata) -> list[dict]:
     """front.json entries: each program re-scored on the dense verify grid."""
     task = vdata.task
     fmt = FORMATS[task.format]
-    ulp_fmt = FORMATS["float64"] if fmt.is_real else fmt
+    ulp_fmt = fmt.hardware
     ulp_w = METRICS["ulp"].weight(vdata.ref[0], ulp_fmt)
     out = []
     floor = np.inf

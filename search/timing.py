@@ -80,8 +80,7 @@ def load_exported(program, fmt_name: str, header: str = ""):
 
 
 def _inputs(fmt_name: str, lo: float, hi: float, n: int, seed: int, dtype) -> np.ndarray:
-    fmt = FORMATS["float64" if fmt_name == "real" else fmt_name]
-    return fmt.round(np.random.default_rng(seed).uniform(lo, hi, n)).astype(dtype)
+    return FORMATS[fmt_name].hardware.round(np.random.default_rng(seed).uniform(lo, hi, n)).astype(dtype)
 
 
 def _sample(fn, x, inner: int, group: int) -> float:
@@ -120,7 +119,7 @@ def time_program(program, fmt_name: str, target_text: str, n: int = 2 ** 22, rep
         program = parse_program(program)
     target = Target(target_text)
     funcs = jax_functions()
-    x64 = fmt_name in ("real", "float64")
+    x64 = FORMATS[fmt_name].hardware.name == "float64"
     with jax.enable_x64(True) if x64 else contextlib.nullcontext():
         mod = load_exported(program, fmt_name, f"timed by numsearch for {target_text}")
         dtype = np.dtype(mod.DTYPE)

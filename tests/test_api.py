@@ -49,8 +49,7 @@ def test_run_returns_a_front_that_picks_exports_and_verifies(front):
         src = front.export(to, pick=f"id={best.id}")
         assert best.text.splitlines()[0] in src, to
     check = front.verify(f"id={best.id}", samples=800)
-    rel = check["max_rel"] if isinstance(check, dict) else check.max_rel
-    assert 0.5 * best.error <= rel <= 2 * best.error   # sampled against mpmath vs the dense grid's figure
+    assert 0.5 * best.error <= check.max_rel <= 2 * best.error   # sampled against mpmath vs the dense grid's figure
 
 
 def test_pareto_rows_as_data(front):

@@ -27,7 +27,7 @@ CODE = ["jax", "numpy", "c"]
 
 
 def semantics(fmt_name):
-    return FORMATS["float64" if fmt_name == "real" else fmt_name]
+    return FORMATS[fmt_name].hardware
 
 
 def _rng(*key) -> np.random.Generator:

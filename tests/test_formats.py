@@ -55,3 +55,20 @@ def test_ulp_at_zero_is_subnormal_spacing():
     f = FORMATS["float32"]
     assert f.ulp(np.array([0.0]))[0] == 2.0 ** -149
     assert f.ulp(np.array([2.0 ** -130]))[0] == 2.0 ** -149
+
+
+def test_hardware_format_is_float64_for_real_only():
+    # real programs are stored, hashed, exported and ULP-counted as float64
+    assert FORMATS["real"].hardware is FORMATS["float64"]
+    assert all(FORMATS[n].hardware is FORMATS[n] for n in FORMATS if n != "real")
+
+
+@pytest.mark.parametrize("name", [n for n in FORMATS if n != "real"])
+def test_storage_dtype_holds_every_value(name):
+    f = FORMATS[name]
+    rng = np.random.default_rng(3)
+    x = f.round(rng.standard_normal(20000) * np.exp2(rng.integers(-20, 12, 20000)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        back = x.astype(f.storage_dtype).astype(np.float64)
+    assert f.storage_dtype.itemsize * 8 == {"float64": 64, "float32": 32, "float16": 16, "bfloat16": 16}.get(name, 8)
+    assert np.array_equal(back, x, equal_nan=True)

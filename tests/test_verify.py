@@ -1,5 +1,7 @@
 """Verification back-end: exhaustive / sampled ULP checks, the float64 NumPy
 target walk, and JAX timing (no assertion on speed)."""
+import dataclasses
+import json
 import math
 
 import ml_dtypes
@@ -7,10 +9,12 @@ import mpmath
 import numpy as np
 import pytest
 
+from numsearch.evaluators import values
 from numsearch.evaluators import verify as V
 from numsearch.evaluators.reference import reference
 from numsearch.evaluators.targets import FUNCTIONS, Target, numpy_functions
 from numsearch.primitives.formats import FORMATS
+from numsearch.primitives import native
 from numsearch.primitives.interpret import evaluate
 from numsearch.primitives.program import parse_program
 
@@ -51,31 +55,31 @@ def test_exhaustive_bfloat16_matches_bruteforce_mpmath():
             e = mpmath.frexp(f)[1] - 1
             errs.append(float(abs(yi - f) / mpmath.ldexp(1, max(e, -126) - 7)))
     errs = np.array(errs)
-    assert res["exhaustive"] and res["points"] == len(x) and res["undefined"] == 0
-    assert res["max_ulp"] == pytest.approx(errs.max(), rel=1e-9)
-    assert res["x_max_ulp"] == x[np.argmax(errs)]
-    assert res["mean_ulp"] == pytest.approx(errs.mean(), rel=1e-9)
-    assert res["reference_check"]["max_ulp_mpmath"] == pytest.approx(errs.max(), rel=1e-9)
+    assert res.exhaustive and res.points == len(x) and res.undefined == 0
+    assert res.max_ulp == pytest.approx(errs.max(), rel=1e-9)
+    assert res.x_max_ulp == x[np.argmax(errs)]
+    assert res.mean_ulp == pytest.approx(errs.mean(), rel=1e-9)
+    assert res.reference_check.max_ulp_mpmath == pytest.approx(errs.max(), rel=1e-9)
     # chunking and progress do not change the figures
     seen = []
     res2 = V.ulp_check(POLY, "exp", lo, hi, "bfloat16", chunk=1000, progress=lambda d, t: seen.append((d, t)))
-    assert res2["max_ulp"] == res["max_ulp"] and res2["mean_ulp"] == pytest.approx(res["mean_ulp"], rel=1e-12)
+    assert res2.max_ulp == res.max_ulp and res2.mean_ulp == pytest.approx(res.mean_ulp, rel=1e-12)
     assert seen[-1] == (len(x), len(x)) and len(seen) == math.ceil(len(x) / 1000)
 
 
 @pytest.mark.parametrize("fmt", ["float16", "bfloat16", "float8_e4m3fn", "float8_e5m2"])
 def test_identity_is_exact_on_every_value(fmt):
     res = V.ulp_check(IDENTITY, "x", -3.0, 3.0, fmt, ref_check=50)
-    assert res["max_ulp"] == 0.0 and res["max_abs"] == 0.0 and res["max_rel"] == 0.0
-    assert res["points"] == V.count_values(fmt, -3.0, 3.0) > 0
+    assert res.max_ulp == 0.0 and res.max_abs == 0.0 and res.max_rel == 0.0
+    assert res.points == values.count_values(fmt, -3.0, 3.0) > 0
 
 
 def test_float32_exhaustive_small_interval_agrees_with_mpmath():
     lo, hi = 1.0, 1.001
     res = V.ulp_check(POLY, "exp", lo, hi, "float32", ref_check=3000)
-    assert res["points"] == math.floor(0.001 * 2 ** 23) + 1
-    assert res["ulp_format"] == "float32" and res["reference"] == "numpy-float64"
-    assert res["reference_check"]["max_ref_diff_ulp"] < 0.01
+    assert res.points == math.floor(0.001 * 2 ** 23) + 1
+    assert res.ulp_format == "float32" and res.reference == "numpy-float64"
+    assert res.reference_check.max_ref_diff_ulp < 0.01
     # the same figures from the mpmath reference on every point
     x = np.arange(np.float32(lo).view(np.uint32), np.float32(1.001).view(np.uint32) + 1,
                   dtype=np.uint32).view(np.float32).astype(np.float64)
@@ -83,16 +87,16 @@ def test_float32_exhaustive_small_interval_agrees_with_mpmath():
     y = evaluate(POLY, x, "float32")
     hi_, lo_ = reference(Target("exp"), x, cache=False)
     err = np.abs((y - hi_) - lo_) / FORMATS["float32"].ulp(hi_)
-    assert res["max_ulp"] == pytest.approx(err.max(), rel=1e-7)
-    assert res["x_max_ulp"] == x[np.argmax(err)]
+    assert res.max_ulp == pytest.approx(err.max(), rel=1e-7)
+    assert res.x_max_ulp == x[np.argmax(err)]
 
 
 def test_float32_ranges_across_zero_and_subnormals():
     tiny = 2.0 ** -140  # bits 512 above zero
-    assert V.count_values("float32", -tiny, tiny) == 1025
+    assert values.count_values("float32", -tiny, tiny) == 1025
     res = V.ulp_check(IDENTITY, "x", -tiny, tiny, "float32", ref_check=20)
-    assert res["points"] == 1025 and res["max_ulp"] == 0.0
-    assert V.count_values("float32", 0.0, 1.0) == 0x3F800000 + 1
+    assert res.points == 1025 and res.max_ulp == 0.0
+    assert values.count_values("float32", 0.0, 1.0) == 0x3F800000 + 1
 
 
 def test_eval_float32_is_the_interpreter_bit_for_bit():
@@ -112,7 +116,7 @@ return v7
     rng = np.random.default_rng(1)
     bits = rng.integers(0, 2 ** 32, 200000, dtype=np.uint64).astype(np.uint32)
     x32 = np.concatenate([bits.view(np.float32), np.float32([0, -0.0, np.inf, -np.inf, np.nan, 1e-45, 1e-39])])
-    got = V.eval_float32(prog, x32).astype(np.float64)
+    got = native.eval_float32(prog, x32).astype(np.float64)
     with np.errstate(invalid="ignore"):
         want = evaluate(prog, x32.astype(np.float64), "float32")
     assert np.array_equal(got, want, equal_nan=True)
@@ -134,7 +138,7 @@ def test_float32_fma_double_rounding_cases():
     with np.errstate(all="ignore"):
         c = c.astype(np.float32).astype(np.float64)
         want = fma_narrow(a, b, c, FORMATS["float32"].round)
-    got = V._fma_float32(a.astype(np.float32), b.astype(np.float32), c.astype(np.float32)).astype(np.float64)
+    got = native.fma_float32(a.astype(np.float32), b.astype(np.float32), c.astype(np.float32)).astype(np.float64)
     assert np.array_equal(got, want, equal_nan=True) and np.array_equal(np.signbit(got), np.signbit(want))
     naive = (a * b + c).astype(np.float32).astype(np.float64)
     assert (naive[:n] != want[:n]).sum() > n // 10  # the double-rounding cases did occur
@@ -156,11 +160,24 @@ def test_exhaustive_refused_for_wide_formats_sampled_instead(fmt):
         V.ulp_check(POLY, "exp", 0.0, 1.0, fmt)
     # (from 0.5: double-double loses bits where x*x is subnormal)
     res = V.ulp_check("v0 = mul(x, x)\nreturn v0", "x**2", 0.5, 1.0, fmt, exhaustive=False, samples=500)
-    assert not res["exhaustive"] and res["reference"] == "mpmath" and res["ulp_format"] == "float64"
-    assert res["max_ulp"] <= (0.5 if fmt == "float64" else 0.0) and 400 <= res["points"] <= 500
+    assert not res.exhaustive and res.reference == "mpmath" and res.ulp_format == "float64"
+    assert res.max_ulp <= (0.5 if fmt == "float64" else 0.0) and 400 <= res.points <= 500
     res = V.ulp_check(POLY, "exp", 0.0, 1.0, fmt, exhaustive=False, samples=500)
     taylor = math.e - (1 + 1 + 0.5 + 1 / 6)  # the truncation error at x = 1
-    assert res["max_abs"] == pytest.approx(taylor, rel=1e-6) and res["x_max_abs"] == 1.0
+    assert res.max_abs == pytest.approx(taylor, rel=1e-6) and res.x_max_abs == 1.0
+
+
+def test_result_is_frozen_and_asdict_is_its_json():
+    res = V.ulp_check(IDENTITY, "x", 0.0, 1.0, "bfloat16", ref_check=20)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.max_ulp = 1.0
+    d = json.loads(json.dumps(res.asdict()))
+    assert d["max_ulp"] == res.max_ulp == 0.0 and d["points"] == res.points and d["program_ops"] == 0
+    assert d["reference_check"] == res.reference_check.asdict() and d["reference_check"]["points"] > 0
+    d = V.sampled_check(IDENTITY, "x", 0.0, 1.0, "real", samples=100).asdict()
+    assert "reference_check" not in d and "program_ops" not in d and d["ulp_format"] == "float64"
+    assert [n for n in FORMATS if V.exhaustive_possible(n)] == [
+        "float32", "float16", "bfloat16", "float8_e4m3fn", "float8_e5m2"]
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -168,15 +185,15 @@ def test_special_values_overflow_and_undefined_points():
     # exp in float16 overflows past x = 11.09: the correct rounding is inf there
     res = V.ulp_check_function(lambda x: np.exp(x.astype(np.float32)).astype(np.float16),
                                "exp", 10.0, 12.0, "float16", ref_check=0)
-    assert res["max_ulp"] <= 0.5 and res["nonfinite"] == 0
+    assert res.max_ulp <= 0.5 and res.nonfinite == 0
     # log: negative x undefined (skipped), log(0) = -inf matched exactly
     res = V.ulp_check_function(lambda x: np.log(x.astype(np.float32)).astype(ml_dtypes.bfloat16),
                                "log", -1.0, 1.0, "bfloat16", ref_check=0)
-    assert res["undefined"] == V.count_values("bfloat16", -1.0, 0.0) - 1
-    assert res["max_ulp"] <= 0.5 and res["nonfinite"] == 0
+    assert res.undefined == values.count_values("bfloat16", -1.0, 0.0) - 1
+    assert res.max_ulp <= 0.5 and res.nonfinite == 0
     # a program missing the target badly or returning NaN scores inf
     res = V.ulp_check_function(lambda x: np.full(x.shape, np.nan), "exp", 0.0, 1.0, "bfloat16", ref_check=0)
-    assert res["max_ulp"] == math.inf and res["nonfinite"] == res["points"]
+    assert res.max_ulp == math.inf and res.nonfinite == res.points
 
 
 # a point inside each function's domain, away from zeros of the result
@@ -210,7 +227,7 @@ def test_numpy_walk_expressions_and_domain_edges():
 @pytest.mark.parametrize("name", ["exp", "exp2", "log", "erf", "erfc", "tanh", "sigmoid", "expm1", "sin"])
 def test_float64_reference_within_a_hundredth_float32_ulp(name):
     lo, hi = (0.01, 10.0) if name == "log" else (-4.0, 4.0)
-    x = V._random_values(FORMATS["float32"], lo, hi, 3000, np.random.default_rng(4))
+    x = values.random_values(FORMATS["float32"], lo, hi, 3000, np.random.default_rng(4))
     f64 = Target(name).numpy(x)
     rh, rl = reference(Target(name), x, cache=False)
     diff = np.abs((f64 - rh) - rl) / FORMATS["float32"].ulp(rh)

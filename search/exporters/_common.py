@@ -18,9 +18,9 @@ from ...primitives.ops import OPS
 
 
 def semantics(fmt_name: str) -> Format:
-    """The format whose rounding the exported code has (``real`` -> float64)."""
-    FORMATS[fmt_name]  # unknown names raise a KeyError listing the known ones
-    return FORMATS["float64" if fmt_name == "real" else fmt_name]
+    """The format whose rounding the exported code has (``Format.hardware``:
+    ``real`` -> float64); unknown names raise a KeyError listing the known ones."""
+    return FORMATS[fmt_name].hardware
 
 
 def rounded_consts(program, fmt: Format) -> list[float]:

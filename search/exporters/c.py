@@ -101,7 +101,7 @@ def export_c(program, fmt_name: str, header_comment: str = "", name: str = "appr
     if narrow and helpers_used(body, ["rnd_"]):
         helpers += _rnd_src(fmt)
     note = (f"numsearch export (C99): {name}() in {fmt_name} arithmetic"
-            + (" (float64 semantics)" if fmt_name == "real" else "") + ".\n"
+            + (f" ({fmt.name} semantics)" if fmt.name != fmt_name else "") + ".\n"
             + f"Every instruction is rounded once to {fmt.name} (nearest, ties to even); constants\n"
             + f"are {fmt.name} values" + (", carried in float; ops run in double, then rnd_().\n" if narrow else ".\n")
             + "Build: cc -O2 -std=c99 file.c -lm (or -ffp-contract=off: a*b + c must not be\n"
