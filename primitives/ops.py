@@ -41,20 +41,13 @@ class Op:
         return dict(self.forms).get(lang, self.infix)
 
     def real(self, *args):
-        """The op in double-double, with IEEE specials: where an input or the
-        float64 result is not finite (x/0 = inf, c/inf = 0, ...) the result is
-        the float64 one, so removable singularities such as c/x at x = 0
-        behave as in hardware formats."""
-        hi, lo = self.dd(*args)
-        with np.errstate(all="ignore"):
-            naive = self.f64(*(a[0] for a in args))
-            special = ~np.isfinite(naive)
-            for a in args:
-                special = special | ~np.isfinite(a[0])
-            if special.any():
-                hi = np.where(special, naive, hi)
-                lo = np.where(special, 0.0, lo)
-        return hi, lo
+        """The op in double-double, with IEEE specials (``doubledouble``'s
+        ops give them): where an input is not finite or a divisor is zero the
+        result is the float64 one (x/0 = inf, c/inf = 0, ...), so removable
+        singularities such as c/x at x = 0 behave as in hardware formats; a
+        result beyond the float64 range is +-inf, one within it is finite
+        (also where the float64 op on the high parts alone would overflow)."""
+        return self.dd(*args)
 
     def rounded(self, args, fmt: Format) -> np.ndarray:
         """The op on float64 arrays holding values of ``fmt``, rounded once to fmt."""
