@@ -93,22 +93,21 @@ def _two_prod(a, b):
     return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
-def _dd_add(a: DD, b: DD) -> DD:
-    s, e = _two_sum(a[0], b[0])
-    t, f = _two_sum(a[1], b[1])
+def _accumulate(s, e, t, f) -> DD:
+    """Renormalised (s + e) + (t + f), from the error-free sums of the high
+    parts (s, e) and of the low parts (t, f)."""
     e = e + t
     s, e = _fast_two_sum(s, e)
     e = e + f
     return _fast_two_sum(s, e)
+
+
+def _dd_add(a: DD, b: DD) -> DD:
+    return _accumulate(*_two_sum(a[0], b[0]), *_two_sum(a[1], b[1]))
 
 
 def _dd_sub(a: DD, b: DD) -> DD:
-    s, e = _two_diff(a[0], b[0])
-    t, f = _two_diff(a[1], b[1])
-    e = e + t
-    s, e = _fast_two_sum(s, e)
-    e = e + f
-    return _fast_two_sum(s, e)
+    return _accumulate(*_two_diff(a[0], b[0]), *_two_diff(a[1], b[1]))
 
 
 def _dd_mul(a: DD, b: DD) -> DD:
