@@ -18,6 +18,7 @@ from ..primitives.interpret import evaluate
 from .accuracy import METRICS, max_error
 from .reference import reference, sample_grid
 from .targets import Target
+from .values import OrderedValues
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class Task:
     fit_points: int = 256
     score_points: int = 1024
     verify_points: int = 20000
+    binades: bool = False             # grids also spread evenly over the format's values in
+                                      # order (every binade; for whole-domain targets)
 
     @property
     def fmt(self):
@@ -53,12 +56,21 @@ class TaskData:
         t = Target(task.target)
         fmt = task.fmt
         metric = METRICS[task.metric]
-        self.x_fit = sample_grid(fmt, task.lo, task.hi, task.fit_points)
-        self.x = sample_grid(fmt, task.lo, task.hi, points or task.score_points)
+        self.x_fit = self._grid(task.fit_points)
+        self.x = self._grid(points or task.score_points)
         self.ref_fit = reference(t, self.x_fit)
         self.ref = reference(t, self.x)
         self.w_fit = metric.weight(self.ref_fit[0], fmt)
         self.w = metric.weight(self.ref[0], fmt)
+
+    def _grid(self, n: int) -> np.ndarray:
+        """n points of the interval (``reference.sample_grid``), and with
+        ``binades`` n/2 more spread evenly over the format's values in order."""
+        t = self.task
+        x = sample_grid(t.fmt, t.lo, t.hi, n)
+        if t.binades:
+            x = np.union1d(x, OrderedValues(t.fmt.hardware).spread(t.lo, t.hi, n // 2))
+        return x
 
     @cached_property
     def verify(self) -> "TaskData":

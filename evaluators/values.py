@@ -6,8 +6,12 @@ patterns, no array of all 2^32), narrow formats (float16, bfloat16, float8) via
 ``chunks`` hands them out in arrays of the format's storage dtype.
 ``random_values``: n seeded values, half uniform in value and half uniform
 over bit patterns (so every binade of the interval is hit).
+``OrderedValues``: the finite values of a format in increasing order, as
+integer keys (bisection over values, points evenly spaced in order).
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -75,6 +79,49 @@ def chunks(fmt: Format, lo: float, hi: float, chunk: int):
         raise ValueError(f"exhaustive check: cannot enumerate format {fmt.name!r}")
     dt = fmt.storage_dtype
     return len(vals), (vals[i:i + chunk].astype(dt) for i in range(0, len(vals), chunk))
+
+
+class OrderedValues:
+    """The finite values of a format in increasing order, indexed by integers."""
+
+    def __init__(self, fmt: Format):
+        self.fmt = fmt
+        every = refmod.all_values(fmt, -math.inf, math.inf, 1 << 17)
+        if every is not None:                         # narrow: a table
+            self.table = every
+            self.lo_key, self.hi_key = 0, len(every) - 1
+            return
+        self.table = None
+        self.ftype, self.itype = (np.float32, np.int32) if fmt.precision <= 24 else (np.float64, np.int64)
+        big = self.ftype(fmt.max_finite)
+        self.lo_key, self.hi_key = self.key(-big), self.key(big)
+
+    def key(self, v) -> int:
+        if self.table is not None:
+            return int(np.searchsorted(self.table, v))
+        b = int(np.array(v, dtype=self.ftype).view(self.itype))
+        return b if b >= 0 else -(b & int(np.iinfo(self.itype).max))
+
+    def value(self, k: int) -> float:
+        return float(self.values(np.array([k]))[0])
+
+    def values(self, k: np.ndarray) -> np.ndarray:
+        """The values (float64) of integer keys."""
+        k = np.asarray(k, dtype=np.int64)
+        if self.table is not None:
+            return self.table[k]
+        utype = np.dtype(self.itype).str.replace("i", "u")
+        sign = np.array(1 << (8 * np.dtype(self.itype).itemsize - 1), dtype=utype)
+        mag = np.abs(k).astype(utype)
+        bits = np.where(k >= 0, mag, mag | sign)
+        return bits.view(self.ftype).astype(np.float64)
+
+    def spread(self, lo: float, hi: float, n: int) -> np.ndarray:
+        """n values of [lo, hi] evenly spaced in order (so each binade gets its
+        share of points, as many near 2^-100 as near 1), deduplicated."""
+        k = np.unique(np.linspace(self.key(lo), self.key(hi), n).round().astype(np.int64))
+        x = self.values(k)
+        return x[(x >= lo) & (x <= hi)]
 
 
 def random_values(fmt: Format, lo: float, hi: float, n: int, rng) -> np.ndarray:

@@ -14,6 +14,7 @@ import yaml
 
 from ..evaluators.accuracy import METRICS
 from ..evaluators.cost import COST_MODELS
+from ..evaluators.domain import whole_domain
 from ..evaluators.targets import Target, TargetError
 from ..evaluators.task import Task
 from ..primitives.formats import FORMATS
@@ -54,7 +55,7 @@ _SCHEMA = {
                "selector": None, "hashing": None, "batch": None, "mutations": None, "dedup_retries": None},
     "budget": {"seconds": None, "evaluations": None, "stop_when": None},
     "cost": {"model": None, "weights": None},
-    "evaluation": {"fit_points": None, "score_points": None, "verify_points": None},
+    "evaluation": {"fit_points": None, "score_points": None, "verify_points": None, "binades": None},
     "fitting": {"starts": None, "lm_iters": None, "lawson_iters": None, "slp_iters": None, "perturb": None},
     "workers": None,
     "seed": None,
@@ -98,6 +99,13 @@ def _num(d, path, default, positive=True, allow_none=False):
     if isinstance(v, bool) or not isinstance(v, (int, float)) or (positive and not v > 0):
         raise SpecError(f"{path}: must be a {'positive ' if positive else ''}number, got {v!r}")
     return float(v)
+
+
+def _bool(d, path, default) -> bool:
+    v = _get(d, path, default)
+    if not isinstance(v, bool):
+        raise SpecError(f"{path}: must be true or false, got {v!r}")
+    return v
 
 
 def _weights(d, path, registry, kind) -> dict:
@@ -153,11 +161,17 @@ def _build(d: dict, text: str) -> RunSpec:
         Target(fn)
     except TargetError as e:
         raise SpecError(f"target.function: {e}") from None
+    fmt = _choice(d, "target.format", "real", FORMATS)
     iv = _get(d, "target.interval")
+    whole = iv == "whole"
+    if whole:
+        try:
+            iv = list(whole_domain(fn, FORMATS[fmt]))
+        except ValueError as e:
+            raise SpecError(f"target.interval: whole: {e}") from None
     if (not isinstance(iv, list) or len(iv) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in iv)
             or not iv[0] < iv[1]):
-        raise SpecError(f"target.interval: must be [lo, hi] with lo < hi, got {iv!r}")
-    fmt = _choice(d, "target.format", "real", FORMATS)
+        raise SpecError(f"target.interval: must be [lo, hi] with lo < hi, or whole, got {iv!r}")
     metric = _choice(d, "target.metric", "relative", METRICS)
 
     ops = _get(d, "search.ops", ["add", "sub", "mul", "div"])
@@ -168,9 +182,7 @@ def _build(d: dict, text: str) -> RunSpec:
             raise SpecError(f"search.ops: unknown op {o!r} (expected some of: {', '.join(OPS)})")
     mweights = _weights(d, "search.mutations", MUTATIONS, "mutation")
     init = _choice(d, "search.init", "empty", INITS)
-    hashing = _get(d, "search.hashing", True)
-    if not isinstance(hashing, bool):
-        raise SpecError(f"search.hashing: must be true or false, got {hashing!r}")
+    hashing = _bool(d, "search.hashing", True)
     search = SearchConfig(
         ops=tuple(ops), max_ops=_int(d, "search.max_ops", 12, 1), population=_int(d, "search.population", 64, 2),
         islands=_int(d, "search.islands", 4, 1), migrate_every=_int(d, "search.migrate_every", 400, 1),
@@ -189,7 +201,8 @@ def _build(d: dict, text: str) -> RunSpec:
                 cost_weights=tuple(sorted((k, float(v)) for k, v in weights.items())),
                 fit_points=_int(d, "evaluation.fit_points", 256, 8),
                 score_points=_int(d, "evaluation.score_points", 1024, 8),
-                verify_points=_int(d, "evaluation.verify_points", 20000, 8))
+                verify_points=_int(d, "evaluation.verify_points", 20000, 8),
+                binades=_bool(d, "evaluation.binades", whole))
 
     stop = _get(d, "budget.stop_when", {})
     if not isinstance(stop, dict):
