@@ -130,7 +130,8 @@ def _cmd_pareto(a) -> int:
     if a.json:
         out = {"target": doc["target"], "interval": doc["interval"], "format": doc["format"],
                "metric": doc["metric"],
-               "front": [dict(r.__dict__, gain=r.gain, poly_gain=r.poly_gain) for r in rws],
+               "front": [{k: v for k, v in dict(r.__dict__, gain=r.gain, poly_gain=r.poly_gain).items()
+                          if k != "error_float64" or doc["format"] == "real"} for r in rws],
                "baselines": [{"method": b.method, "size": b.size, "ops": b.ops, "cost": b.cost, "error": b.error}
                              for b in bases]}
         print(json.dumps(out, indent=1, default=lambda v: None))
@@ -230,6 +231,8 @@ def _cmd_verify(a) -> int:
         res = sampled_check(r["program"], doc["target"], lo, hi, fmt, samples=a.samples)
         how = f"sampled: {res['points']} points, mpmath reference (40 digits)"
     print(f"  {how}")
+    if fmt == "real":
+        print("  the program in double-double (the interpreter's real, as the search scored it):")
     print(f"  max ulp error   {res['max_ulp']:.4g} ({res['ulp_format']} ulps) at x = {res['x_max_ulp']!r}")
     print(f"  mean ulp error  {res['mean_ulp']:.4g}")
     print(f"  max relative    {res['max_rel']:.4g} at x = {res['x_max_rel']!r}")
@@ -239,6 +242,12 @@ def _cmd_verify(a) -> int:
     if "max_ref_diff_ulp" in res:
         print(f"  float64 reference vs mpmath: max {res['max_ref_diff_ulp']:.2g} ulp on random points; "
               f"worst point by mpmath: {res.get('max_ulp_mpmath', float('nan')):.4g} ulp")
+    if fmt == "real":  # the code `numsearch export` writes (without --arith dd) computes in float64
+        r64 = sampled_check(r["program"], doc["target"], lo, hi, "float64", samples=a.samples)
+        print(f"  the float64 code `numsearch export` writes (front.json: error_float64 "
+              f"{r.get('error_float64', 'not recorded')}), same points:")
+        print(f"  max ulp error   {r64['max_ulp']:.4g} ({r64['ulp_format']} ulps) at x = {r64['x_max_ulp']!r}; "
+              f"max relative {r64['max_rel']:.4g}, max absolute {r64['max_abs']:.4g}")
     if a.timing:
         from .timing import time_program
         t = time_program(r["program"], fmt, doc["target"], lo=lo, hi=hi, n=a.n)

@@ -144,3 +144,42 @@ def test_shipped_real_fronts_have_the_field(name):
     doc = load_front(ROOT / "runs" / name)
     assert doc["format"] == "real"
     assert all(isinstance(r["error_float64"], float) and r["error_float64"] > 0 for r in doc["front"])
+
+
+# ----------------------------------------------------------------- pareto, verify
+def test_pareto_shows_the_float64_column_for_real_fronts_only(tmp_path):
+    import json
+
+    from conftest import cli
+
+    doc, rows = shipped()
+    r = cli("pareto", EXP2, "--no-baselines")
+    assert r.returncode == 0, r.stderr
+    head = next(ln for ln in r.stdout.splitlines() if ln.lstrip().startswith("id"))
+    assert head.split()[4:6] == ["float64", "code"]
+    row12 = next(ln.split() for ln in r.stdout.splitlines() if ln.split()[:3] == ["12", "12", "12"])
+    assert float(row12[3]) == pytest.approx(rows[-1]["error"], rel=1e-3)
+    assert float(row12[4]) == pytest.approx(rows[-1]["error_float64"], rel=1e-3)
+    got = json.loads(cli("pareto", EXP2, "--no-baselines", "--json").stdout)
+    assert [g["error_float64"] for g in got["front"]] == [r["error_float64"] for r in rows]
+    # a float32 front: no such column, no such key
+    f32 = dict(doc, format="float32", front=[{k: v for k, v in r.items() if k != "error_float64"} for r in rows[:3]])
+    (tmp_path / "front.json").write_text(json.dumps(f32))
+    r = cli("pareto", tmp_path, "--no-baselines")
+    assert r.returncode == 0 and "float64 code" not in r.stdout
+    got = json.loads(cli("pareto", tmp_path, "--no-baselines", "--json").stdout)
+    assert all("error_float64" not in g for g in got["front"])
+
+
+def test_verify_real_shows_double_double_and_float64_figures():
+    from conftest import cli
+
+    _, (row,) = shipped(ops=(12,))
+    r = cli("verify", EXP2, "--pick", "cost=12")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "double-double" in out and "float64 code" in out
+    dd = float(next(ln for ln in out.splitlines() if ln.strip().startswith("max relative")).split()[2])
+    f64 = float(out.split("; max relative ")[1].split(",")[0])
+    assert dd == pytest.approx(row["error"], rel=0.05)  # the dense grid is half of the points
+    assert f64 > 10 * dd and f64 == pytest.approx(row["error_float64"], rel=0.5)
