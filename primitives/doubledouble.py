@@ -97,6 +97,21 @@ def dd_fma(a: DD, b: DD, c: DD) -> DD:
     return dd_add(dd_mul(a, b), c)
 
 
+def ieee_specials(r: DD, naive, args) -> DD:
+    """The ``real`` format's IEEE special values: r, except where an argument's
+    hi or the float64 result ``naive`` is not finite (x/0 = inf, c/inf = 0,
+    ...), there (naive, 0), so removable singularities such as c/x at x = 0
+    behave as in hardware formats."""
+    hi, lo = r
+    special = ~np.isfinite(naive)
+    for a in args:
+        special = special | ~np.isfinite(a[0])
+    if special.any():
+        hi = np.where(special, naive, hi)
+        lo = np.where(special, 0.0, lo)
+    return hi, lo
+
+
 def dd_to_float(a: DD) -> np.ndarray:
     return a[0] + a[1]
 

@@ -33,7 +33,9 @@ class Op:
     doc: str
     # per-language overrides of ``infix`` for the exporters ("numpy", "jax",
     # "c", "sympy"), as ((language, template), ...); a template may call a
-    # helper (e.g. ``fma_``) that each exporter defines for the run's format
+    # helper (e.g. ``fma_``) that each exporter defines for the run's format;
+    # "f64" is ``f64`` as an expression (NumPy and C syntax: the double-double
+    # exporters compute the IEEE specials of ``real`` from it)
     forms: tuple = ()
 
     def form(self, lang: str) -> str:
@@ -43,18 +45,10 @@ class Op:
     def real(self, *args):
         """The op in double-double, with IEEE specials: where an input or the
         float64 result is not finite (x/0 = inf, c/inf = 0, ...) the result is
-        the float64 one, so removable singularities such as c/x at x = 0
-        behave as in hardware formats."""
-        hi, lo = self.dd(*args)
+        the float64 one (``doubledouble.ieee_specials``)."""
+        r = self.dd(*args)
         with np.errstate(all="ignore"):
-            naive = self.f64(*(a[0] for a in args))
-            special = ~np.isfinite(naive)
-            for a in args:
-                special = special | ~np.isfinite(a[0])
-            if special.any():
-                hi = np.where(special, naive, hi)
-                lo = np.where(special, 0.0, lo)
-        return hi, lo
+            return ddm.ieee_specials(r, self.f64(*(a[0] for a in args)), args)
 
     def rounded(self, args, fmt: Format) -> np.ndarray:
         """The op on float64 arrays holding values of ``fmt``, rounded once to fmt."""
@@ -109,7 +103,7 @@ OPS.register("fma", Op(
     infix="fma({0}, {1}, {2})", latex="\\left({0} \\cdot {1} + {2}\\right)",
     doc="a * b + c with one rounding",
     forms=(("numpy", "fma_({0}, {1}, {2})"), ("jax", "fma_({0}, {1}, {2})"),
-           ("c", "fma_({0}, {1}, {2})"), ("sympy", "({0}*{1} + {2})"))))
+           ("c", "fma_({0}, {1}, {2})"), ("sympy", "({0}*{1} + {2})"), ("f64", "({0} * {1} + {2})"))))
 OPS.register("neg", Op(
     "neg", 1, False, 1.0,
     dd=ddm.dd_neg, f64=lambda a: -a, partials=lambda a: (-1.0,),

@@ -51,6 +51,7 @@ examples:
   numsearch export out/exp2 --to c -o exp2.c                 # the program the run prefers
   numsearch export out/exp2 --pick cost=5 --to jax -o exp2_5ops.py
   numsearch export runs/exp2_real.front.json --pick id=3 --to latex
+  numsearch export runs/exp2_real.front.json --pick cost=12 --to c --arith dd   # double-double C
 """
 
 
@@ -179,28 +180,29 @@ def pick(doc: dict, how: str) -> dict:
 
 
 def _cmd_export(a) -> int:
+    from .export_header import export_header
     from .exporters import EXPORTERS, export
     from ..primitives.program import parse_program
 
     doc = _load_front(a.path)
     if a.to not in EXPORTERS:
         raise UserError(f"--to: unknown exporter {a.to!r} (expected one of: {', '.join(EXPORTERS)})")
+    try:
+        EXPORTERS[a.to].check(doc["format"], a.arith)
+    except ValueError as e:
+        raise UserError(f"--arith {a.arith}: {e}") from None
     r = pick(doc, a.pick)
     prog = parse_program(r["program"])
-    lo, hi = doc["interval"]
-    head = (f"numsearch: {doc['target']} on [{lo!r}, {hi!r}], format {doc['format']}\n"
-            f"max {doc['metric']} error {r['error'] if isinstance(r['error'], str) else format(r['error'], '.6e')}"
-            f" (dense grid of {doc.get('verify_points', '?')} points), cost {r['cost']:g}, {r['ops']} ops"
-            + (f", max {r['max_ulp']:.4g} ulp ({r.get('ulp_format')})" if isinstance(r.get("max_ulp"), float) else "")
-            + "\n\nprogram:\n" + r["program"])
-    src = export(prog, doc["format"], a.to, head)
+    head, code_error = export_header(doc, r, a.to, a.arith)
+    src = export(prog, doc["format"], a.to, head, arith=a.arith)
     if a.output:
         from .rundir import atomic_write
         try:
             atomic_write(Path(a.output), src)
         except OSError as e:
             raise UserError(f"-o: cannot write {a.output} ({e.strerror})") from None
-        print(f"wrote {a.output} ({a.to}, program id {r['id']}, cost {r['cost']:g}, error {r['error']})")
+        arith = ("double-double" if a.arith == "dd" else "float64") if doc["format"] == "real" else doc["format"]
+        print(f"wrote {a.output} ({a.to}, {arith}, program id {r['id']}, cost {r['cost']:g}, error {code_error})")
     else:
         sys.stdout.write(src)
     return 0
@@ -285,6 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("path", help="run directory or front.json file")
     e.add_argument("--pick", default="best", help="best (default), cost=N (best of cost <= N) or id=K")
     e.add_argument("--to", required=True, help="jax | numpy | c | sympy | latex")
+    e.add_argument("--arith", choices=["native", "dd"], default="native",
+                   help="native (default): the run's format, float64 for real programs; dd: double-double "
+                        "code for real programs (c, numpy), as accurate as the figure the search scored")
     e.add_argument("-o", "--output", help="write here instead of standard output")
     e.set_defaults(fn=_cmd_export)
     v = sub.add_parser("verify", help="re-check a program's error (exhaustive for narrow formats), XLA timing",

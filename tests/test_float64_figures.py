@@ -80,36 +80,99 @@ def _export(tmp, to, *extra):
     return out
 
 
-def test_numpy_export_measures_the_recorded_float64_figure(exp2_12):
+def _numpy_approx(path):
     import importlib.util
 
-    row, x, tmp = exp2_12
-    spec = importlib.util.spec_from_file_location("exp2_12_numpy", _export(tmp, "numpy"))
+    spec = importlib.util.spec_from_file_location(path.stem, path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    measured = _mp_max_relative(x, mod.approx(x))
-    assert measured == pytest.approx(row["error_float64"], rel=0.10)
-    assert measured > 10 * row["error"]  # the gap is real, not a scoring artefact
+    return mod.approx
 
 
-def test_c_export_measures_the_recorded_float64_figure(exp2_12):
+def _c_approx(src, x):
+    """approx() of the C file src, compiled with gcc, on the float64 array x."""
     import ctypes
     import shutil
     import subprocess
 
     gcc = shutil.which("gcc") or pytest.skip("no gcc")
-    row, x, tmp = exp2_12
-    src = _export(tmp, "c")
-    (tmp / "run.c").write_text(src.read_text() + "\nvoid run(const double *x, double *y, long n)\n"
-                               "{\n    long i;\n    for (i = 0; i < n; i++)\n        y[i] = approx(x[i]);\n}\n")
-    cc = subprocess.run([gcc, "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-fPIC", "-shared", "-o",
-                         str(tmp / "run.so"), str(tmp / "run.c"), "-lm"], capture_output=True, text=True)
+    run = src.with_name(src.stem + "_run.c")
+    run.write_text(src.read_text() + "\nvoid run(const double *x, double *y, long n)\n"
+                   "{\n    long i;\n    for (i = 0; i < n; i++)\n        y[i] = approx(x[i]);\n}\n")
+    so = src.with_suffix(".so")
+    cc = subprocess.run([gcc, "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-fPIC", "-shared", "-o", str(so),
+                         str(run), "-lm"], capture_output=True, text=True)
     assert cc.returncode == 0, cc.stderr
     xs = np.ascontiguousarray(x, dtype=np.float64)
     y = np.empty_like(xs)
-    ctypes.CDLL(str(tmp / "run.so")).run(xs.ctypes.data_as(ctypes.c_void_p), y.ctypes.data_as(ctypes.c_void_p),
-                                         ctypes.c_long(xs.size))
-    assert _mp_max_relative(xs, y) == pytest.approx(row["error_float64"], rel=0.10)
+    ctypes.CDLL(str(so)).run(xs.ctypes.data_as(ctypes.c_void_p), y.ctypes.data_as(ctypes.c_void_p),
+                             ctypes.c_long(xs.size))
+    return y
+
+
+def _stated(path, words):
+    """The figure the export's header states after ``words``."""
+    text = path.read_text().replace("\n# ", " ").replace("\n * ", " ")
+    return float(text.split(words, 1)[1].split()[0])
+
+
+def test_numpy_export_measures_the_recorded_float64_figure(exp2_12):
+    row, x, tmp = exp2_12
+    path = _export(tmp, "numpy")
+    measured = _mp_max_relative(x, _numpy_approx(path)(x))
+    assert measured == pytest.approx(row["error_float64"], rel=0.10)
+    assert measured > 10 * row["error"]  # the gap is real, not a scoring artefact
+    assert _stated(path, "this code computes in float64: max relative error") == pytest.approx(row["error_float64"])
+
+
+def test_c_export_measures_the_recorded_float64_figure(exp2_12):
+    row, x, tmp = exp2_12
+    path = _export(tmp, "c")
+    assert _mp_max_relative(x, _c_approx(path, x)) == pytest.approx(row["error_float64"], rel=0.10)
+    assert _stated(path, "this code computes in float64: max relative error") == pytest.approx(row["error_float64"])
+
+
+@pytest.mark.parametrize("to", ["numpy", "c"])
+def test_dd_export_keeps_the_double_double_accuracy(to, exp2_12):
+    """--arith dd: approx() (rounded to float64) measures what its header states,
+    within a few float64 roundings of the double-double figure, far below float64's."""
+    row, x, tmp = exp2_12
+    path = _export(tmp, to, "--arith", "dd")
+    y = _numpy_approx(path)(x) if to == "numpy" else _c_approx(path, x)
+    measured = _mp_max_relative(x, y)
+    stated = _stated(path, "this code computes in double-double: max relative error")
+    assert measured == pytest.approx(stated, rel=0.10)
+    assert row["error"] <= measured < row["error"] + 2.0 ** -52 and measured < row["error_float64"] / 5
+
+
+def test_export_of_an_older_front_measures_the_float64_figure(tmp_path):
+    import json
+
+    from conftest import cli
+
+    doc = json.loads((ROOT / "runs" / "exp2_quick.front.json").read_text())
+    want = doc["front"][-1]["error_float64"]
+    for r in doc["front"]:
+        del r["error_float64"]
+    (tmp_path / "front.json").write_text(json.dumps(doc))
+    r = cli("export", tmp_path, "--to", "numpy", "-o", tmp_path / "a.py")
+    assert r.returncode == 0, r.stderr
+    text = (tmp_path / "a.py").read_text()
+    assert "measured at export" in text
+    assert _stated(tmp_path / "a.py", "this code computes in float64: max relative error") == pytest.approx(want, rel=1e-6)
+
+
+def test_export_arith_errors_exit_2(tmp_path):
+    import json
+
+    from conftest import cli
+
+    r = cli("export", EXP2, "--to", "jax", "--arith", "dd")
+    assert r.returncode == 2 and "--arith dd" in r.stderr and "numpy, c" in r.stderr and "Traceback" not in r.stderr
+    doc = dict(load_front(EXP2), format="float32")
+    (tmp_path / "front.json").write_text(json.dumps(doc))
+    r = cli("export", tmp_path, "--to", "c", "--arith", "dd")
+    assert r.returncode == 2 and "real programs" in r.stderr
 
 
 # ------------------------------------------------------- the script that wrote the field
