@@ -201,7 +201,8 @@ def _cmd_export(a) -> int:
             atomic_write(Path(a.output), src)
         except OSError as e:
             raise UserError(f"-o: cannot write {a.output} ({e.strerror})") from None
-        arith = ("double-double" if a.arith == "dd" else "float64") if doc["format"] == "real" else doc["format"]
+        arith = ("exact formula" if EXPORTERS[a.to].formula else "double-double" if a.arith == "dd" else
+                 "float64" if doc["format"] == "real" else doc["format"])
         print(f"wrote {a.output} ({a.to}, {arith}, program id {r['id']}, cost {r['cost']:g}, error {code_error})")
     else:
         sys.stdout.write(src)
