@@ -13,7 +13,7 @@ from functools import cached_property
 import numpy as np
 
 from ..primitives.formats import FORMATS
-from ..primitives.interpret import evaluate
+from ..primitives.interpret import evaluate, evaluate_float
 
 from .accuracy import METRICS, max_error
 from .reference import reference, sample_grid
@@ -76,6 +76,12 @@ class TaskData:
     def verify(self) -> "TaskData":
         return TaskData(self.task, self.task.verify_points)
 
-    def error(self, prog) -> float:
-        """Max error of prog in the task's format on this data's grid."""
-        return max_error(evaluate(prog, self.x, self.task.fmt), self.ref, self.w)
+    def error(self, prog, fmt: str | None = None, to_float64: bool = False) -> float:
+        """Max error of prog on this data's grid, evaluated in ``fmt`` (default:
+        the task's format).  ``to_float64``: the result (a double-double for
+        ``real``) is rounded to float64 first, as code that returns a double does.
+        For a ``real`` task, ``error(prog, "float64")`` is the error of the
+        float64 code the exporters write, ``error(prog, to_float64=True)`` that of
+        the double-double export's ``approx()``."""
+        y = (evaluate_float if to_float64 else evaluate)(prog, self.x, fmt or self.task.fmt)
+        return max_error(y, self.ref, self.w)

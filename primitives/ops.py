@@ -33,7 +33,9 @@ class Op:
     doc: str
     # per-language overrides of ``infix`` for the exporters ("numpy", "jax",
     # "c", "sympy"), as ((language, template), ...); a template may call a
-    # helper (e.g. ``fma_``) that each exporter defines for the run's format
+    # helper (e.g. ``fma_``) that each exporter defines for the run's format;
+    # "f64" is ``f64`` as an expression (NumPy and C syntax: the double-double
+    # exporters compute the IEEE specials of ``real`` from it)
     forms: tuple = ()
 
     def form(self, lang: str) -> str:
@@ -102,7 +104,7 @@ OPS.register("fma", Op(
     infix="fma({0}, {1}, {2})", latex="\\left({0} \\cdot {1} + {2}\\right)",
     doc="a * b + c with one rounding",
     forms=(("numpy", "fma_({0}, {1}, {2})"), ("jax", "fma_({0}, {1}, {2})"),
-           ("c", "fma_({0}, {1}, {2})"), ("sympy", "({0}*{1} + {2})"))))
+           ("c", "fma_({0}, {1}, {2})"), ("sympy", "({0}*{1} + {2})"), ("f64", "({0} * {1} + {2})"))))
 OPS.register("neg", Op(
     "neg", 1, False, 1.0,
     dd=ddm.dd_neg, f64=lambda a: -a, partials=lambda a: (-1.0,),

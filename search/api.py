@@ -188,33 +188,50 @@ class Front:
             raise UserError(f"pick: no program of cost <= {val} (cheapest costs {self.entries[0].cost:g})")
         return min(ok, key=lambda e: (e.error, e.cost))
 
-    def export(self, to: str, pick: str = "best") -> str:
+    def export(self, to: str, pick: str = "best", arith: str = "native") -> str:
         """The picked program as source code or a formula: ``jax``, ``numpy``,
         ``c``, ``sympy`` or ``latex`` (any name in ``exporters.EXPORTERS``);
-        the program text and its measured error go in a comment at the top."""
+        the program and the measured error of the code written open it as a
+        comment.  ``arith="dd"``: double-double code for a ``real`` program
+        (C and NumPy), keeping the accuracy the search scored, at a cost."""
+        return self.export_with_error(to, pick, arith)[0]
+
+    def export_with_error(self, to: str, pick: str = "best", arith: str = "native") -> tuple[str, object]:
+        """(source, max error of that code in the run's metric): as ``export``."""
+        from .export_header import export_header
         from .exporters import EXPORTERS, export
 
         if to not in EXPORTERS:
             raise UserError(f"to: unknown exporter {to!r} (expected one of: {', '.join(EXPORTERS)})")
+        try:
+            EXPORTERS[to].check(self.format, arith)
+        except ValueError as err:
+            raise UserError(f"arith: {arith}: {err}") from None
         e = self.pick(pick)
-        lo, hi = self.interval
-        err = format(e.error, ".6e") if math.isfinite(e.error) else "inf"
-        head = (f"numsearch: {self.target} on [{lo!r}, {hi!r}], format {self.format}\n"
-                f"max {self.metric} error {err} (dense grid of {self.doc.get('verify_points', '?')} points), "
-                f"cost {e.cost:g}, {e.ops} ops"
-                + (f", max {e.max_ulp:.4g} ulp ({e.ulp_format})" if e.max_ulp is not None else "")
-                + "\n\nprogram:\n" + e.text)
-        return export(e.program, self.format, to, head)
+        head, code_error = export_header(self.doc, e.record, to, arith)
+        return export(e.program, self.format, to, head, arith=arith), code_error
+
+    def arithmetic(self, to: str, arith: str = "native") -> str:
+        """In words, the arithmetic of the code ``export(to, arith=arith)`` writes."""
+        from .exporters import EXPORTERS
+
+        if EXPORTERS[to].formula:
+            return "exact formula"
+        return "double-double" if arith == "dd" else self.format if self.format != "real" else "float64"
 
     def verify(self, pick: str = "best", exhaustive: bool | None = None, samples: int = 20000,
-               progress: Callable[[int, int], None] | None = None):
-        """Re-check the picked program's error: over every value of the
-        interval (``exhaustive``; the default for float32 and narrower
-        formats) or on ``samples`` points against mpmath."""
+               progress: Callable[[int, int], None] | None = None, as_format: str | None = None):
+        """Re-check the picked program's error (a ``VerifyResult``): over every
+        value of the interval (``exhaustive``; the default for float32 and
+        narrower formats) or on ``samples`` points against mpmath.
+        ``as_format``: sample the program evaluated in another format (e.g.
+        ``"float64"``: the code a ``real`` front exports)."""
         from ..evaluators.verify import exhaustive_possible, sampled_check, ulp_check
 
         e = self.pick(pick)
         lo, hi = self.interval
+        if as_format is not None:
+            return sampled_check(e.text, self.target, lo, hi, as_format, samples=samples)
         narrow = exhaustive_possible(self.format)
         if exhaustive is None:
             exhaustive = narrow

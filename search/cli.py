@@ -55,6 +55,7 @@ examples:
   numsearch export out/exp2 --to c -o exp2.c                 # the program the run prefers
   numsearch export out/exp2 --pick cost=5 --to jax -o exp2_5ops.py
   numsearch export runs/exp2_real.front.json --pick id=3 --to latex
+  numsearch export runs/exp2_real.front.json --pick cost=12 --to c --arith dd   # double-double C
 """
 
 
@@ -63,12 +64,15 @@ def _fail(msg: str) -> int:
     return 2
 
 
-_FLAGS = ("pick", "to", "out", "workers", "seconds", "seed", "resume", "force")
+_FLAGS = ("pick", "to", "out", "workers", "seconds", "seed", "resume", "force", "arith")
 
 
 def _as_flag(msg: str) -> str:
     """The API names its parameters (``pick: ...``); the CLI names the flags."""
     name, sep, rest = msg.partition(": ")
+    if name == "arith" and sep:             # "arith: dd: why" -> "--arith dd: why"
+        value, _, why = rest.partition(": ")
+        return f"--arith {value}: {why}"
     return f"--{name}: {rest}" if sep and name in _FLAGS else msg
 
 
@@ -119,7 +123,8 @@ def _cmd_pareto(a) -> int:
         doc = front.doc
         out = {"target": doc["target"], "interval": doc["interval"], "format": doc["format"],
                "metric": doc["metric"],
-               "front": [dict(r.__dict__, gain=r.gain, poly_gain=r.poly_gain) for r in rws],
+               "front": [{k: v for k, v in dict(r.__dict__, gain=r.gain, poly_gain=r.poly_gain).items()
+                          if k != "error_float64" or doc["format"] == "real"} for r in rws],
                "baselines": [{"method": b.method, "size": b.size, "ops": b.ops, "cost": b.cost, "error": b.error}
                              for b in bases]}
         print(json.dumps(out, indent=1, default=lambda v: None))
@@ -138,14 +143,15 @@ def _cmd_pareto(a) -> int:
 def _cmd_export(a) -> int:
     front = api.load_front(a.path)
     e = front.pick(a.pick)
-    src = front.export(a.to, a.pick)
+    src, code_error = front.export_with_error(a.to, a.pick, a.arith)
     if a.output:
         from .rundir import atomic_write
         try:
             atomic_write(Path(a.output), src)
         except OSError as err:
             raise UserError(f"-o: cannot write {a.output} ({err.strerror})") from None
-        print(f"wrote {a.output} ({a.to}, program id {e.id}, cost {e.cost:g}, error {e.record['error']})")
+        print(f"wrote {a.output} ({a.to}, {front.arithmetic(a.to, a.arith)}, program id {e.id}, cost {e.cost:g}, "
+              f"error {code_error})")
     else:
         sys.stdout.write(src)
     return 0
@@ -174,6 +180,8 @@ def _cmd_verify(a) -> int:
     else:
         how = f"sampled: {res.points} points, mpmath reference (40 digits)"
     print(f"  {how}")
+    if fmt == "real":
+        print("  the program in double-double (the interpreter's real, as the search scored it):")
     print(f"  max ulp error   {res.max_ulp:.4g} ({res.ulp_format} ulps) at x = {res.x_max_ulp!r}")
     print(f"  mean ulp error  {res.mean_ulp:.4g}")
     print(f"  max relative    {res.max_rel:.4g} at x = {res.x_max_rel!r}")
@@ -184,6 +192,12 @@ def _cmd_verify(a) -> int:
     if rc is not None:
         print(f"  float64 reference vs mpmath: max {rc.max_ref_diff_ulp:.2g} ulp on {rc.points} random points; "
               f"worst point by mpmath: {float('nan') if rc.max_ulp_mpmath is None else rc.max_ulp_mpmath:.4g} ulp")
+    if fmt == "real":  # the code `numsearch export` writes (without --arith dd) computes in float64
+        r64 = front.verify(a.pick, samples=a.samples, as_format="float64")
+        print(f"  the float64 code `numsearch export` writes (front.json: error_float64 "
+              f"{e.record.get('error_float64', 'not recorded')}), same points:")
+        print(f"  max ulp error   {r64.max_ulp:.4g} ({r64.ulp_format} ulps) at x = {r64.x_max_ulp!r}; "
+              f"max relative {r64.max_rel:.4g}, max absolute {r64.max_abs:.4g}")
     if a.timing:
         from .timing import time_program
         t = time_program(e.text, fmt, front.target, lo=lo, hi=hi, n=a.n)
@@ -223,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("path", help="run directory or front.json file")
     e.add_argument("--pick", default="best", help="best (default), cost=N (best of cost <= N) or id=K")
     e.add_argument("--to", required=True, help="jax | numpy | c | sympy | latex")
+    e.add_argument("--arith", choices=["native", "dd"], default="native",
+                   help="native (default): the run's format, float64 for real programs; dd: double-double "
+                        "code for real programs (c, numpy), as accurate as the figure the search scored")
     e.add_argument("-o", "--output", help="write here instead of standard output")
     e.set_defaults(fn=_cmd_export)
     x = sub.add_parser("examples", help="list the example specs installed with numsearch, or print one")

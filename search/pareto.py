@@ -35,6 +35,7 @@ class Row:
     baseline: str | None        # e.g. "minimax deg 4", the best at cost <= this
     baseline_error: float | None
     poly_error: float | None = None   # the minimax polynomial of cost <= this
+    error_float64: float | None = None  # real fronts: the error of the float64 code the exporters write
 
     @property
     def poly_gain(self) -> float | None:
@@ -72,9 +73,10 @@ def rows(doc: dict, baselines: list | None) -> list[Row]:
             if b.cost <= r["cost"] and (best is None or b.error < best.error):
                 best = b
         poly = min((b.error for b in baselines or [] if b.method == "minimax" and b.cost <= r["cost"]), default=None)
-        ulp = r.get("max_ulp")
+        ulp, e64 = r.get("max_ulp"), r.get("error_float64")
         out.append(Row(r["id"], r["cost"], r["ops"], _f(r["error"]), None if ulp is None else _f(ulp),
-                       None if best is None else _label(best), None if best is None else best.error, poly))
+                       None if best is None else _label(best), None if best is None else best.error, poly,
+                       None if e64 is None else _f(e64)))
     return out
 
 
@@ -84,16 +86,24 @@ def title(doc: dict) -> str:
 
 
 def table(doc: dict, rws: list[Row]) -> str:
-    lines = [title(doc) + f" (max over a dense grid of {doc.get('verify_points', '?')} points)",
-             f"{'id':>3} {'cost':>5} {'ops':>4} {'error':>10} {'max ulp':>9}   {'best baseline at <= cost':<26} "
-             f"{'its error':>10} {'gain':>8}   {'minimax poly':>12} {'gain':>8}"]
+    """The front as text; a ``real`` front gets a column for its float64 code."""
+    real = doc["format"] == "real"
+    lines = [title(doc) + f" (max over a dense grid of {doc.get('verify_points', '?')} points)"]
+    if real:
+        lines.append("error: the program in double-double, as scored; float64 code: as `numsearch export` writes it "
+                     "(`--arith dd` keeps the first)")
+    lines.append(f"{'id':>3} {'cost':>5} {'ops':>4} {'error':>10}" + (f" {'float64 code':>12}" if real else "")
+                 + f" {'max ulp':>9}   {'best baseline at <= cost':<26} "
+                 f"{'its error':>10} {'gain':>8}   {'minimax poly':>12} {'gain':>8}")
     for r in rws:
         ulp = "" if r.max_ulp is None else f"{r.max_ulp:.3g}"
         gain = "" if r.gain is None else f"{r.gain:.3g}x"
         be = "" if r.baseline_error is None else f"{r.baseline_error:.3e}"
         pe = "" if r.poly_error is None else f"{r.poly_error:.3e}"
         pg = "" if r.poly_gain is None else f"{r.poly_gain:.3g}x"
-        lines.append(f"{r.id:>3} {r.cost:>5g} {r.ops:>4} {r.error:>10.3e} {ulp:>9}   {r.baseline or '-':<26} "
+        e64 = "not recorded" if r.error_float64 is None else f"{r.error_float64:.3e}"
+        lines.append(f"{r.id:>3} {r.cost:>5g} {r.ops:>4} {r.error:>10.3e}" + (f" {e64:>12}" if real else "")
+                     + f" {ulp:>9}   {r.baseline or '-':<26} "
                      f"{be:>10} {gain:>8}   {pe:>12} {pg:>8}")
     return "\n".join(lines)
 
@@ -110,9 +120,13 @@ def plot(doc: dict, baselines: list, path: str) -> None:
     if front:
         xs, ys = zip(*front)
         ax.step(xs, ys, where="post", color="C3", lw=1.5, alpha=0.6)
-        ax.plot(xs, ys, "o", color="C3", ms=7, label="numsearch front", zorder=5)
+        ax.plot(xs, ys, "o", color="C3", ms=7, zorder=5,
+                label="numsearch front" + (" (double-double)" if doc["format"] == "real" else ""))
         for x, y in front:
             ax.annotate(f"{y:.1e}", (x, y), textcoords="offset points", xytext=(6, 4), fontsize=7, color="C3")
+    f64 = [(r["cost"], _f(r["error_float64"])) for r in doc["front"] if 0 < _f(r.get("error_float64", 0)) < float("inf")]
+    if doc["format"] == "real" and f64:
+        ax.plot(*zip(*f64), "o", mfc="none", color="C3", ms=10, label="front, as float64 code")
     markers = {"minimax": "s", "rational_minimax": "D", "taylor": "v", "pade": "^", "fpminimax": "x",
                "rational_cf": "P"}
     names = {"minimax": "minimax polynomial", "rational_minimax": "minimax rational", "taylor": "Taylor",

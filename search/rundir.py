@@ -82,8 +82,16 @@ def machine() -> dict:
     return {"cpus": os.cpu_count(), "machine": platform.machine(), "cpu": cpu, "system": platform.system()}
 
 
+def float64_error(program, vdata):
+    """front.json's ``error_float64``: the run's metric, max over vdata's grid,
+    of the program evaluated in float64 (what the code exporters write for ``real``)."""
+    return _num(vdata.error(program, "float64"))
+
+
 def front_records(front, vdata) -> list[dict]:
-    """front.json entries: each program re-scored on the dense verify grid."""
+    """front.json entries: each program re-scored on the dense verify grid;
+    for ``real`` (scored in double-double) also ``error_float64``, the error of
+    the float64 code the exporters write, on the same grid."""
     task = vdata.task
     fmt = FORMATS[task.format]
     ulp_fmt = fmt.hardware
@@ -97,9 +105,12 @@ def front_records(front, vdata) -> list[dict]:
             continue  # not better than a cheaper program on the dense grid: not on the front
         floor = err
         ulp = float(np.max(pointwise_error(y, vdata.ref, ulp_w)))
-        out.append({"id": len(out), "cost": ind.cost, "ops": ind.ops, "error": _num(err), "metric": task.metric,
-                    "search_error": _num(ind.error), "max_ulp": _num(ulp), "ulp_format": ulp_fmt.name,
-                    "program": ind.program.text()})
+        rec = {"id": len(out), "cost": ind.cost, "ops": ind.ops, "error": _num(err)}
+        if fmt.is_real:
+            rec["error_float64"] = float64_error(ind.program, vdata)
+        rec.update({"metric": task.metric, "search_error": _num(ind.error), "max_ulp": _num(ulp),
+                    "ulp_format": ulp_fmt.name, "program": ind.program.text()})
+        out.append(rec)
     return out
 
 

@@ -64,6 +64,7 @@ def test_front_programs_round_trip_and_reevaluate(run_dir):
         assert p.text() == r["program"]
         assert p.ops == r["ops"]
         assert vdata.error(p) == pytest.approx(r["error"], rel=1e-12)
+        assert vdata.error(p, "float64") == pytest.approx(r["error_float64"], rel=1e-12)
 
 
 def test_errors_agree_with_independent_mpmath(run_dir):

@@ -4,7 +4,10 @@ formula.  ``EXPORTERS`` maps the names the CLI uses to ``Exporter`` entries;
 
 The code exporters (jax, numpy, c) reproduce the interpreter bit for bit in
 the run's format (``real`` is exported with float64 semantics); see each
-module for how, and for the limits (JAX: subnormals on XLA:CPU).
+module for how, and for the limits (JAX: subnormals on XLA:CPU).  For
+``real`` programs, ``arith="dd"`` (c and numpy: ``Exporter.dd``) writes
+double-double code instead, as accurate as the figure the search scored
+(``numpy_dd``, ``c_dd``).
 """
 from __future__ import annotations
 
@@ -14,10 +17,15 @@ from typing import Callable
 from ...primitives.registry import Registry
 
 from .c import export_c
+from .c_dd import export_c_dd
 from .jax_ import export_jax
 from .latex import export_latex
 from .numpy_ import export_numpy
+from .numpy_dd import export_numpy_dd
 from .sympy_ import export_sympy, to_sympy
+
+
+ARITHS = ("native", "dd")  # the run's format (float64 for real) | double-double (real programs)
 
 
 @dataclass(frozen=True)
@@ -26,24 +34,46 @@ class Exporter:
     suffix: str  # file name suffix for the source
     fn: Callable  # (program, fmt_name, header_comment, **options) -> str
     doc: str
+    dd: Callable | None = None  # (program, header_comment, **options) -> str: double-double code for real
+    formula: bool = False  # an exact formula (no arithmetic), not code
 
-    def __call__(self, program, fmt_name: str, header_comment: str = "", **options) -> str:
-        return self.fn(program, fmt_name, header_comment, **options)
+    def __call__(self, program, fmt_name: str, header_comment: str = "", arith: str = "native", **options) -> str:
+        self.check(fmt_name, arith)
+        if arith == "native":
+            return self.fn(program, fmt_name, header_comment, **options)
+        return self.dd(program, header_comment, **options)
+
+    def check(self, fmt_name: str, arith: str) -> None:
+        """ValueError (saying why) unless this exporter writes ``arith`` code for ``fmt_name``."""
+        if arith == "native":
+            return
+        if arith not in ARITHS:
+            raise ValueError(f"unknown arithmetic {arith!r} (known: {', '.join(ARITHS)})")
+        if self.dd is None:
+            raise ValueError(f"the {self.name} exporter has no double-double mode (those that have: "
+                             f"{', '.join(n for n, e in EXPORTERS.items() if e.dd is not None)})")
+        if fmt_name != "real":
+            raise ValueError(f"double-double export is for real programs, not {fmt_name}")
 
 
 EXPORTERS: Registry[Exporter] = Registry("exporter")
 EXPORTERS.register("jax", Exporter("jax", ".py", export_jax, "module with a jitted approx(x) (jax.numpy)"))
-EXPORTERS.register("numpy", Exporter("numpy", ".py", export_numpy, "self-contained NumPy module with approx(x)"))
-EXPORTERS.register("c", Exporter("c", ".c", export_c, "C99 function approx(x) (link with -lm; option name=)"))
-EXPORTERS.register("sympy", Exporter("sympy", ".py", export_sympy, "Python source building the exact SymPy expression"))
-EXPORTERS.register("latex", Exporter("latex", ".tex", export_latex, "LaTeX formula"))
+EXPORTERS.register("numpy", Exporter("numpy", ".py", export_numpy, "self-contained NumPy module with approx(x)",
+                                     dd=export_numpy_dd))
+EXPORTERS.register("c", Exporter("c", ".c", export_c, "C99 function approx(x) (link with -lm; option name=)",
+                                 dd=export_c_dd))
+EXPORTERS.register("sympy", Exporter("sympy", ".py", export_sympy, "Python source building the exact SymPy expression",
+                                     formula=True))
+EXPORTERS.register("latex", Exporter("latex", ".tex", export_latex, "LaTeX formula", formula=True))
 
 
-def export(program, fmt_name: str, to: str, header_comment: str = "", **options) -> str:
+def export(program, fmt_name: str, to: str, header_comment: str = "", arith: str = "native", **options) -> str:
     """Source text of ``program`` in format ``fmt_name`` for exporter ``to``;
     ``header_comment`` (e.g. the program text and its measured error) opens it
-    as a comment.  Options: ``name`` (C function name, default ``approx``)."""
-    return EXPORTERS[to](program, fmt_name, header_comment, **options)
+    as a comment.  ``arith``: "native" (the run's format; float64 for real) or
+    "dd" (double-double, real programs, exporters with ``dd``).  Options:
+    ``name`` (C function name, default ``approx``)."""
+    return EXPORTERS[to](program, fmt_name, header_comment, arith, **options)
 
 
-__all__ = ["EXPORTERS", "Exporter", "export", "to_sympy"]
+__all__ = ["ARITHS", "EXPORTERS", "Exporter", "export", "to_sympy"]

@@ -23,6 +23,33 @@ def semantics(fmt_name: str) -> Format:
     return FORMATS[fmt_name].hardware
 
 
+def arithmetic(fmt_name: str) -> str:
+    """The arithmetic the code exported for ``fmt_name`` uses, in words."""
+    if fmt_name == "real":
+        return ("float64 arithmetic\n(the run's format is real, scored in double-double: for the most accurate\n"
+                "programs float64 is less accurate, see the measured error; `numsearch export\n"
+                "--arith dd` writes double-double code)")
+    return f"{fmt_name} arithmetic"
+
+
+def real_wrapper(op_name: str, lang: str) -> tuple[str, str]:
+    """(argument list, body expression) of the double-double exporters'
+    ``real_<op>``: the op's double-double function ``dd_<op>`` (NumPy: the
+    interpreter's own, IEEE specials included; C: the textbook algorithm
+    with the specials of ``real`` restored from the float64 result, the op's
+    "f64" form).  ``lang``: "numpy" (pairs (hi, lo)) or "c" (``numsearch_dd``
+    structs)."""
+    op = OPS[op_name]
+    names = "abc"[:op.arity]
+    hi = (lambda a: f"{a}[0]") if lang == "numpy" else (lambda a: f"{a}.hi")
+    naive = op.form("f64").format(*(hi(a) for a in names))
+    if lang == "numpy":  # doubledouble's ops give the IEEE specials themselves, as the interpreter uses them
+        args = ", ".join(names)
+        return args, f"{op.dd.__name__}({args})"
+    finite = " && ".join(f"isfinite({hi(a)})" for a in names)
+    return ", ".join(f"numsearch_dd {a}" for a in names), f"dd_specials(dd_{op_name}({', '.join(names)}), {naive}, {finite})"
+
+
 def rounded_consts(program, fmt: Format) -> list[float]:
     """The program's constants rounded to ``fmt`` (what the interpreter uses)."""
     if not program.consts:
@@ -56,6 +83,13 @@ def render(program, lang: str, ref) -> list[tuple[int, str]]:
         ins = program.instrs[k]
         out.append((k, OPS[ins.op].form(lang).format(*(ref(a) for a in ins.args))))
     return out
+
+
+def render_real(program, ref) -> list[tuple[int, str]]:
+    """(k, expression) for each live instruction as a call of the double-double
+    exporters' ``real_<op>`` (see ``real_wrapper``), arguments mapped through ``ref``."""
+    return [(k, f"real_{program.instrs[k].op}({', '.join(ref(a) for a in program.instrs[k].args)})")
+            for k in live(program)]
 
 
 def uses_x(program) -> bool:

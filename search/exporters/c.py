@@ -15,7 +15,7 @@ import math
 
 from ...primitives.formats import Format
 
-from ._common import comment, decimal, helpers_used, live_consts, render, rounded_consts, semantics, uses_x
+from ._common import arithmetic, comment, decimal, helpers_used, live_consts, render, rounded_consts, semantics, uses_x
 
 _PRAGMA = """#if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
@@ -100,8 +100,7 @@ def export_c(program, fmt_name: str, header_comment: str = "", name: str = "appr
             helpers += f"\nstatic {ctype} fma_({ctype} a, {ctype} b, {ctype} c)\n{{\n    return {f}(a, b, c);\n}}\n"
     if narrow and helpers_used(body, ["rnd_"]):
         helpers += _rnd_src(fmt)
-    note = (f"numsearch export (C99): {name}() in {fmt_name} arithmetic"
-            + (f" ({fmt.name} semantics)" if fmt.name != fmt_name else "") + ".\n"
+    note = (f"numsearch export (C99): {name}() in {arithmetic(fmt_name)}.\n"
             + f"Every instruction is rounded once to {fmt.name} (nearest, ties to even); constants\n"
             + f"are {fmt.name} values" + (", carried in float; ops run in double, then rnd_().\n" if narrow else ".\n")
             + "Build: cc -O2 -std=c99 file.c -lm (or -ffp-contract=off: a*b + c must not be\n"
