@@ -84,9 +84,10 @@ def _pow2(e):
 
 
 def ldexp_(a, k):
-    """a * 2^trunc(k) rounded once, k saturated at +-2200, NaN k -> NaN: a = t 2^(e1 - e) with
-    t in [1, 2) is scaled by normal powers of two only, exactly where the result is normal;
-    a subnormal result is rounded by the last product alone (XLA:CPU flushes it to zero)."""
+    """a * 2^trunc(k) rounded once, k saturated at +-2200, NaN k -> NaN (not jnp.ldexp, which
+    is not exact at the ends of the range): a * 2^n = t * 2^e1 with t in [1, 2) is scaled by
+    normal powers of two only, exactly where the result is normal, inf past the range; a
+    subnormal result is rounded by the last product alone (XLA:CPU flushes it to zero)."""
     n = jnp.where(jnp.isnan(k), 0, jnp.clip(jnp.trunc(k), -2200, 2200)).astype(jnp.int32)
     m, e = jnp.frexp(a)
     t = m * 2
@@ -110,7 +111,8 @@ def jax_helpers(code: str, mant_bits: int, bias: int) -> str:
 
 # ------------------------------------------------------------------ C
 _C = {
-    "rint_": "static $T rint_($T a)\n{\n    return nearbyint$S(a); /* half to even in the default rounding mode */\n}\n",
+    "rint_": ("/* half to even in the default rounding mode */\n"
+              "static $T rint_($T a)\n{\n    return nearbyint$S(a);\n}\n"),
     "abs_": "static $T abs_($T a)\n{\n    return fabs$S(a);\n}\n",
     "copysign_": "static $T copysign_($T a, $T b)\n{\n    return isnan(b) ? a + b : copysign$S(a, b);\n}\n",
     "min_": ("/* NaN if either is NaN (unlike fmin); min(-0, +0) = -0 */\nstatic $T min_($T a, $T b)\n{\n"
@@ -119,7 +121,8 @@ _C = {
     "max_": ("/* NaN if either is NaN (unlike fmax); max(-0, +0) = +0 */\nstatic $T max_($T a, $T b)\n{\n"
              "    if (isnan(a) || isnan(b))\n        return a + b;\n    if (a != b)\n        return a > b ? a : b;\n"
              "    return signbit(a) ? b : a;\n}\n"),
-    "exponent_": ("/* frexp's exponent: 0 at +-0 and +-inf, NaN at NaN */\nstatic $T exponent_($T a)\n{\n    int e = 0;\n"
+    "exponent_": ("/* frexp's exponent: 0 at +-0 and +-inf, NaN at NaN */\n"
+                  "static $T exponent_($T a)\n{\n    int e = 0;\n"
                   "    if (isnan(a))\n        return a;\n    if (isfinite(a))\n        (void)frexp$S(a, &e);\n"
                   "    return ($T)e;\n}\n"),
     "significand_": ("static $T significand_($T a)\n{\n    int e;\n"
