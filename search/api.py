@@ -209,7 +209,10 @@ class Front:
             raise UserError(f"arith: {arith}: {err}") from None
         e = self.pick(pick)
         head, code_error = export_header(self.doc, e.record, to, arith)
-        return export(e.program, self.format, to, head, arith=arith), code_error
+        try:
+            return export(e.program, self.format, to, head, arith=arith), code_error
+        except ValueError as err:     # an op this exporter cannot write
+            raise UserError(f"{'arith: ' + arith if arith != 'native' else 'to: ' + to}: {err}") from None
 
     def arithmetic(self, to: str, arith: str = "native") -> str:
         """In words, the arithmetic of the code ``export(to, arith=arith)`` writes."""

@@ -8,10 +8,12 @@ from __future__ import annotations
 import ctypes
 import functools
 import importlib.util
+import re
 import shutil
 import subprocess
 import zlib
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -76,6 +78,12 @@ def programs(op, fmt):
     progs += [Program((np.e * 3 / 7, -np.pi / 5), (Instr(op, pat),), "v0") for pat in pats if "c0" in pat]
     progs.append(_random_program(rng, [op, "fma"] if rng.random() < 0.5 else ["fma", op], 4,
                                  [pick() for _ in range(3)]))
+    if OPS[op].arity == 2:  # integer-valued constants at the ends of the exponent range (ldexp's k)
+        f = semantics(fmt)
+        progs += [Program((k,), (Instr(op, ("x", "c0")),), "v0")
+                  for k in (f.emin - f.precision, float(np.frexp(f.max_finite)[1]))]
+    if op == "ldexp":  # a whole-domain float32 exp: min, max, rint, fma and ldexp
+        progs.append(parse_program((Path(__file__).parent / "data" / "exp_float32_reduction.txt").read_text()))
     # Horner-like chain with cancellation near the root of c0*x + c1 (fma cancels there)
     progs.append(parse_program(f"c0 = {np.pi.hex()}\nc1 = {(-np.e).hex()}\nv0 = fma(x, c0, c1)\n"
                                f"v1 = {op}({', '.join(['v0', 'x', 'c1'][:OPS[op].arity])})\nreturn v1"))
@@ -102,6 +110,11 @@ def inputs(fmt):
     tiny = 2.0 ** (f.emin - f.precision + 1)
     edge = [0.0, -0.0, tiny, -tiny, 2.0 ** f.emin - tiny, 2.0 ** f.emin, -(2.0 ** f.emin), f.max_finite,
             -f.max_finite, f.max_finite / 2, f.max_finite ** 0.5, 1.0, -1.0, 0.5, np.inf, -np.inf, np.nan]
+    # ties of rint, integers at the ends of the exponent range (ldexp's k), past 2^p
+    ints = np.array([f.emin - f.precision - 1, f.emin - f.precision, f.emin - 1, f.emin, 1 - f.emin,
+                     float(np.frexp(f.max_finite)[1]), np.frexp(f.max_finite)[1] + 1.0, 2.0 ** f.precision + 2])
+    edge += [v for k in (1.5, 2.5, 3.5, 0.5 + 2.0 ** (f.precision - 2)) for v in (k, -k)]
+    edge += np.concatenate([ints, -ints, ints - 0.5]).tolist()
     extra = []
     for _, _, p in all_programs(fmt):  # around ratios of constants: where sums and fma cancel
         cs = np.array(p.consts)
@@ -217,8 +230,10 @@ def c_out(tmp_path_factory):
         src = []                 # program's static helpers renamed by macros
         for op, i, p in all_programs(fmt):
             name = f"approx_{fmt}_{op}_{i}"
-            src += [f"#define rnd_ rnd_{name}\n#define fma_ fma_{name}",
-                    export(p, fmt, "c", p.text(), name=name), "#undef rnd_\n#undef fma_",
+            code = export(p, fmt, "c", p.text(), name=name)
+            helpers = re.findall(r"^static \w+ (\w+)\(", code, re.M)  # renamed for each program
+            src += ["\n".join(f"#define {h} {h}{name}" for h in helpers), code,
+                    "\n".join(f"#undef {h}" for h in helpers),
                     f"void run_{name}(const {ct} *x, {ct} *y, long n)",
                     f"{{\n    long i;\n    for (i = 0; i < n; i++)\n        y[i] = {name}(x[i]);\n}}"]
             fns[fmt, op, i] = (f"run_{name}", np.float64 if ct == "double" else np.float32)

@@ -17,6 +17,7 @@ from numsearch.primitives.interpret import evaluate, walk
 from numsearch.primitives.ops import OPS
 from numsearch.primitives.program import parse_program
 from numsearch.search.exporters import EXPORTERS, export
+from numsearch.search.exporters.c_dd import DD_C
 from test_export import _load, inputs, programs, same_bits
 
 DD_EXPORTERS = [n for n, e in EXPORTERS.items() if e.dd is not None]
@@ -77,8 +78,10 @@ def c_dd_out(request, tmp_path_factory):
     gcc = shutil.which("gcc") or pytest.skip("no gcc")
     d = tmp_path_factory.mktemp("cdd")
     src = []
-    for op in OPS.names():
+    for op in DD_C:
         for i, p in enumerate(programs(op, "real")):
+            if not _in_c_dd(p):
+                continue
             name = f"approx_{op}_{i}"
             src += [export(p, "real", "c", p.text(), arith="dd", name=name),
                     f"void run_{name}(const double *x, double *hi, double *lo, double *y, long n)",
@@ -102,9 +105,16 @@ def c_dd_out(request, tmp_path_factory):
     return run
 
 
+def _in_c_dd(p) -> bool:
+    """Whether every op of p has a C double-double form."""
+    return {ins.op for ins in p.instrs} <= set(DD_C)
+
+
 def _compare(exporter, op, got_fn, masked):
     x, checked = inputs("real"), []
     for i, p in enumerate(programs(op, "real")):
+        if exporter == "c" and not _in_c_dd(p):
+            continue
         (hi, lo), (whi, wlo) = got_fn(op, i), want(op, i)
         ok = ~beyond_dekker(p, x) if masked else np.ones(x.shape, bool)
         bad = ~(same_bits(hi, whi) & (same_bits(lo, wlo) | ((lo == 0) & (wlo == 0)))) & ok  # a zero lo's sign is no value
@@ -122,7 +132,7 @@ def test_numpy_dd_bit_exact(op, numpy_dd_out):
     assert _compare("numpy", op, numpy_dd_out, masked=False) == 1.0
 
 
-@pytest.mark.parametrize("op", OPS.names())
+@pytest.mark.parametrize("op", list(DD_C))
 def test_c_dd_bit_exact(op, c_dd_out):
     assert _compare("c", op, c_dd_out, masked=True) > 0.5  # most inputs are in range
 
@@ -146,3 +156,12 @@ def test_c_dd_and_interpreter_exact_where_dekker_would_overflow(tmp_path):
     whi, wlo = evaluate(p, x, "real")
     assert (whi == hi).all() and (wlo == 0).all()
     assert beyond_dekker(p, x).all()   # where the C comparison above is masked
+
+
+def test_c_dd_refuses_an_op_it_cannot_write():
+    """Ops without a C double-double form (the range-reduction ops) get a clear error, not wrong code."""
+    missing = [op for op in OPS.names() if op not in DD_C]
+    assert missing
+    p = parse_program(f"v0 = {missing[0]}(x{', x' * (OPS[missing[0]].arity - 1)})\nreturn v0")
+    with pytest.raises(ValueError, match=f"no form for op.*{missing[0]}"):
+        export(p, "real", "c", arith="dd")

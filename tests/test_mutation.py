@@ -109,3 +109,23 @@ def test_merge_finds_a_shift_hidden_in_a_sum(sum_text):
     x = np.array([0.1, 0.3, 0.7, 0.9])
     want = evaluate_float(p, x)
     assert any(np.allclose(evaluate_float(k, x), want) for k in kids)
+
+
+def test_mutations_take_every_registered_op():
+    """Every op of the registry (range reduction included) can be bred: children
+    stay valid and evaluate in a hardware format and in real."""
+    from numsearch.primitives.ops import OPS
+    ctx = MutationContext(ops=tuple(OPS))
+    rng = np.random.default_rng(12)
+    x = np.linspace(-3, 3, 13)
+    seen = set()
+    for name in MUTATIONS:
+        for _ in range(60):
+            child = MUTATIONS[name](random_program(rng, ctx, int(rng.integers(0, 6))), rng, ctx)
+            if child is None:
+                continue
+            assert parse_program(child.text()).text() == child.text() and all(child.depends_on_x)  # (NaN consts)
+            evaluate_float(child, x, "float32")
+            evaluate_float(child, x, "real")
+            seen |= {i.op for i in child.instrs}
+    assert seen == set(OPS)

@@ -60,3 +60,23 @@ def test_fma_float64_matches_libm():
     got = ddm.fma_float64(a, b, c)
     ref = np.array([libm.fma(*t) for t in zip(a.tolist(), b.tolist(), c.tolist())])
     assert np.array_equal(got, ref)
+
+
+@pytest.mark.parametrize("op", list(OPS))
+def test_partials_match_finite_differences(op):
+    """The derivatives constant fitting uses: central differences wherever the op
+    is smooth (0 where it is piecewise constant; kinks and jumps are skipped)."""
+    o = OPS[op]
+    rng = np.random.default_rng(6)
+    args = [rng.choice([-1, 1], 400) * rng.uniform(0.3, 5, 400) for _ in range(o.arity)]
+    parts = o.partials(*args)
+    for i in range(o.arity):
+        def diff(h):
+            up = [a + h if j == i else a for j, a in enumerate(args)]
+            dn = [a - h if j == i else a for j, a in enumerate(args)]
+            return (o.f64(*up) - o.f64(*dn)) / (2 * h)
+        fd, fd4 = diff(1e-5), diff(2.5e-6)
+        smooth = np.abs(fd - fd4) <= 1e-6 * (1 + np.abs(fd))
+        assert smooth.mean() > 0.8
+        d = np.broadcast_to(parts[i], fd.shape)
+        assert np.allclose(d[smooth], fd[smooth], rtol=1e-6, atol=1e-6), (op, i)

@@ -20,6 +20,14 @@ def test_good_spec_defaults():
     assert s.budget.seconds == 5.0 and s.workers == 2
 
 
+def test_spec_ops_default_and_range_reduction():
+    """The default op set stays + - * /; the range-reduction ops are accepted by name."""
+    assert parse_spec(GOOD.replace("ops: [add, mul], ", "")).search.ops == ("add", "sub", "mul", "div")
+    ops = ["fma", "rint", "ldexp", "exponent", "significand", "abs", "copysign", "min", "max"]
+    s = parse_spec(GOOD.replace("[add, mul]", "[" + ", ".join(ops) + "]") + "cost: {weights: {ldexp: 2}}\n")
+    assert s.search.ops == tuple(ops) and dict(s.task.cost_weights)["ldexp"] == 2.0
+
+
 @pytest.mark.parametrize("text,msg", [
     ("target: {function: exp2, interval: [0, 1]}\nsearch: {max_op: 3}", "search.max_op: unknown key"),
     ("target: {function: exp2, interval: [0, 1]}\nsearch: {max_ops: a}", "search.max_ops: must be an integer"),

@@ -16,6 +16,7 @@ import math
 from ...primitives.formats import Format
 
 from ._common import arithmetic, comment, decimal, helpers_used, live_consts, render, rounded_consts, semantics, uses_x
+from ._reduction import c_helpers
 
 _PRAGMA = """#if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
@@ -98,6 +99,7 @@ def export_c(program, fmt_name: str, header_comment: str = "", name: str = "appr
         else:
             f = "fma" if ctype == "double" else "fmaf"
             helpers += f"\nstatic {ctype} fma_({ctype} a, {ctype} b, {ctype} c)\n{{\n    return {f}(a, b, c);\n}}\n"
+    helpers += c_helpers(body, ktype)
     if narrow and helpers_used(body, ["rnd_"]):
         helpers += _rnd_src(fmt)
     note = (f"numsearch export (C99): {name}() in {arithmetic(fmt_name)}.\n"

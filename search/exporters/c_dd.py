@@ -102,20 +102,21 @@ static inline numsearch_dd dd_mul_d(numsearch_dd a, double d)
 
 
 def _arithmetic() -> str:
-    missing = [op for op in OPS.names() if op not in DD_C]
-    if missing:
-        raise ValueError(f"the C double-double export has no form for op(s) {', '.join(missing)} (add it to DD_C)")
     src = _BASE + _MUL_D
-    for op in _ORDER + [o for o in OPS.names() if o not in _ORDER]:
+    for op in _ORDER + [o for o in DD_C if o not in _ORDER]:
         args = ", ".join(f"numsearch_dd {a}" for a in "abc"[:OPS[op].arity])
         src += f"\nstatic inline numsearch_dd dd_{op}({args})\n{{\n    {DD_C[op]}\n}}\n"
-    for op in OPS.names():
+    for op in DD_C:
         params, body = real_wrapper(op, "c")
         src += f"\nstatic inline numsearch_dd real_{op}({params})\n{{\n    return {body};\n}}\n"
     return src + "#endif\n"
 
 
 def export_c_dd(program, header_comment: str = "", name: str = "approx") -> str:
+    missing = sorted({ins.op for ins in program.instrs} - set(DD_C))
+    if missing:
+        raise ValueError(f"the C double-double export has no form for op(s) {', '.join(missing)} "
+                         f"(it has: {', '.join(DD_C)}; the NumPy one has every op)")
     consts = program.consts
 
     def ref(r):

@@ -23,6 +23,7 @@ from __future__ import annotations
 from ...primitives.formats import Format
 
 from ._common import arithmetic, comment, decimal, helpers_used, live_consts, render, rounded_consts, semantics
+from ._reduction import jax_helpers
 
 _CARRIERS = {  # name: (jnp dtype, uint dtype, mantissa bits, bias, exponent mask, Veltkamp split)
     "float32": ("float32", "uint32", 23, 127, 0xFF, 4097.0),
@@ -188,6 +189,7 @@ def export_jax(program, fmt_name: str, header_comment: str = "") -> str:
     if helpers_used(code, ["fma_"]):
         helpers += _fma_src(fmt, carrier)
         code = "    fma_ = lambda a, b, c_: _fma(a, b, c_, z)\n" + code
+    helpers += jax_helpers(code, *_CARRIERS[carrier][2:4])
     if narrow:
         helpers += _round_src(fmt)
     out = program.out

@@ -15,6 +15,7 @@ from __future__ import annotations
 from ...primitives.formats import Format
 
 from ._common import arithmetic, comment, decimal, helpers_used, rounded_consts, live_consts, render, semantics, uses_x
+from ._reduction import numpy_helpers
 
 _TWO_SUM = '''
 
@@ -148,6 +149,7 @@ def export_numpy(program, fmt_name: str, header_comment: str = "") -> str:
         helpers += _FMA_F64 if fmt.name == "float64" else _FMA_F32 if fmt.name == "float32" else _FMA_ODD
         if fmt.name == "float64":
             imports = "import math\nfrom fractions import Fraction\n\n" + imports
+    helpers += numpy_helpers(code)
     if narrow:
         helpers += _round_src(fmt)
     const_lines = "".join(

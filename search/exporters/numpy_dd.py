@@ -14,14 +14,18 @@ import inspect
 import types
 
 from ...primitives import doubledouble as ddm
+from ...primitives import reduction as red
 from ...primitives.ops import OPS
 
 from ._common import comment, decimal, live, live_consts, real_wrapper, render_real
 
 
+_SOURCES = (ddm.__name__, red.__name__)   # the modules whose functions the export copies
+
+
 def _dd_sources(roots) -> str:
-    """Source of the doubledouble functions ``roots`` need (module order), and
-    of the numbers they read (``_SPLIT``)."""
+    """Source of the functions of ``_SOURCES`` that ``roots`` need (module by
+    module, in source order), and of the numbers they read (``_SPLIT``)."""
     seen: dict[str, object] = {}
     stack = list(roots)
     while stack:
@@ -30,21 +34,22 @@ def _dd_sources(roots) -> str:
             continue
         seen[fn.__name__] = fn
         for name in fn.__code__.co_names:
-            v = getattr(ddm, name, None)
-            if isinstance(v, types.FunctionType) and v.__module__ == ddm.__name__:
+            v = fn.__globals__.get(name)
+            if isinstance(v, types.FunctionType) and v.__module__ in _SOURCES:
                 stack.append(v)
             elif isinstance(v, (int, float)) and not isinstance(v, bool) and name not in seen:
                 seen[name] = v
     numbers = [f"{k} = {v!r}\n" for k, v in seen.items() if not callable(v)]
-    fns = sorted((v for v in seen.values() if callable(v)), key=lambda f: f.__code__.co_firstlineno)
+    fns = sorted((v for v in seen.values() if callable(v)),
+                 key=lambda f: (_SOURCES.index(f.__module__), f.__code__.co_firstlineno))
     return "".join(numbers) + "".join("\n\n" + inspect.getsource(f) for f in fns)
 
 
 def export_numpy_dd(program, header_comment: str = "") -> str:
     ops = sorted({program.instrs[k].op for k in live(program)})
     for op in ops:
-        if OPS[op].dd.__module__ != ddm.__name__:
-            raise ValueError(f"op {op!r}: its double-double form is not a primitives.doubledouble function")
+        if OPS[op].dd.__module__ not in _SOURCES:
+            raise ValueError(f"op {op!r}: its double-double form is in none of {', '.join(_SOURCES)}")
     consts = program.consts
 
     def ref(r):
