@@ -214,18 +214,26 @@ def speed_ratio(fn, target_text: str, fmt_name: str, lo: float, hi: float, args:
         for m in range(measurements):
             for k in (("program", "reference") if m % 2 == 0 else ("reference", "program")):
                 t[k].append(_best(runs[k], x, argv[k], timings))
-    ratios = [r / p for p, r in zip(t["program"], t["reference"])]
     dev = jax.devices()[0]
-    per = lambda v: float(np.median(v)) / (n * steps) * 1e9
     return {
         "device": f"{dev.platform}:{getattr(dev, 'device_kind', '')}", "jax_version": jax.__version__,
         "format": fmt_name, "dtype": np.dtype(x.dtype).name, "reference_dtype": ref_dtype.name,
         "reference": reference_name(target_text), "n": n, "steps": steps, "timings": timings,
         "measurements": measurements, "lo": lo, "hi": hi,
-        "ratio": float(np.median(ratios)), "ratio_q25": float(np.percentile(ratios, 25)),
-        "ratio_q75": float(np.percentile(ratios, 75)), "ratio_min": min(ratios), "ratio_max": max(ratios),
-        "ratios": ratios, "program_ns": per(t["program"]), "reference_ns": per(t["reference"]),
+        **ratio_summary(t["program"], t["reference"], n * steps),
     }
+
+
+def ratio_summary(program_s, reference_s, per: int) -> dict:
+    """Paired measurements (seconds) of a program and its reference, as
+    ``speed_ratio`` reports them: ratio (median of reference / program),
+    ratio_q25 / ratio_q75, ratio_min / ratio_max, ratios (each pair's), and
+    program_ns / reference_ns (median, per one of ``per`` elements)."""
+    ratios = [r / p for p, r in zip(program_s, reference_s)]
+    ns = lambda v: float(np.median(v)) / per * 1e9
+    return {"ratio": float(np.median(ratios)), "ratio_q25": float(np.percentile(ratios, 25)),
+            "ratio_q75": float(np.percentile(ratios, 75)), "ratio_min": min(ratios), "ratio_max": max(ratios),
+            "ratios": ratios, "program_ns": ns(program_s), "reference_ns": ns(reference_s)}
 
 
 def speed_ratio_program(program, fmt_name: str, target_text: str, lo: float, hi: float, to: str = "jax_fast",
