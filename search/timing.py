@@ -1,5 +1,13 @@
 """Measured JAX/XLA time of a program against the target's own jax.numpy form.
 
+Two measurements.  ``speed_ratio`` (``speed_ratio_program`` for an export,
+``jax_fast`` by default) is the compute-bound one issue 13 specifies: a chain
+of 100 applications on a 16,384-element device-resident vector, one jitted
+computation, minimum of 40 timings, median ratio over 5 interleaved
+measurements with quartiles (see its docstring).  ``time_program`` below
+times one call of the bit-exact export on a large array (throughput,
+memory included).
+
 ``time_program`` exports the program with the ``jax`` exporter (its bit-exact
 jitted ``approx``), builds the reference by walking the target's whitelisted
 tree with jax.numpy (``jnp.exp``, ``jnp.exp2``, ``jax.scipy.special.erf``,
