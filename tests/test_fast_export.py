@@ -140,3 +140,18 @@ def test_speed_ratio_is_well_formed_on_tiny_sizes(to):
     b = speed_ratio_program(_exp2_poly(), "bfloat16", "exp2", 0.0, 1.0, to=to, n=64, steps=2, timings=1,
                             measurements=1)
     assert b["dtype"] == "bfloat16" and b["ratio"] > 0
+
+
+def test_cli_verify_exported_and_export_check(tmp_path):
+    import json
+    from conftest import cli
+    (tmp_path / "front.json").write_text(json.dumps(_front(SMALL).doc))
+    r = cli("verify", tmp_path, "--exported", "fast")
+    assert r.returncode == 0, r.stderr
+    assert "exhaustive check of the compiled jax_fast export" in r.stdout and "max ulp error" in r.stdout
+    r = cli("export", tmp_path, "--to", "jax_fast", "--check", "-o", tmp_path / "f.py")
+    assert r.returncode == 0, r.stderr
+    assert "exhaustive check of the compiled code" in r.stdout
+    assert "Measured at export (the figure of record)" in (tmp_path / "f.py").read_text()
+    r = cli("export", tmp_path, "--to", "c", "--check")
+    assert r.returncode == 2 and "--check" in r.stderr
