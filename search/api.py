@@ -188,16 +188,22 @@ class Front:
             raise UserError(f"pick: no program of cost <= {val} (cheapest costs {self.entries[0].cost:g})")
         return min(ok, key=lambda e: (e.error, e.cost))
 
-    def export(self, to: str, pick: str = "best", arith: str = "native") -> str:
-        """The picked program as source code or a formula: ``jax``, ``numpy``,
-        ``c``, ``sympy`` or ``latex`` (any name in ``exporters.EXPORTERS``);
-        the program and the measured error of the code written open it as a
-        comment.  ``arith="dd"``: double-double code for a ``real`` program
-        (C and NumPy), keeping the accuracy the search scored, at a cost."""
-        return self.export_with_error(to, pick, arith)[0]
+    def export(self, to: str, pick: str = "best", arith: str = "native", check: bool = False) -> str:
+        """The picked program as source code or a formula: ``jax``, ``jax_fast``,
+        ``numpy``, ``c``, ``sympy`` or ``latex`` (any name in
+        ``exporters.EXPORTERS``); the program and the measured error of the
+        code written open it as a comment.  ``arith="dd"``: double-double code
+        for a ``real`` program (C and NumPy), keeping the accuracy the search
+        scored, at a cost.  ``check``: for an export that is not bit-exact
+        (``jax_fast``), run the exhaustive check of its compiled function now
+        (float32 and narrower) and write its figure into the header."""
+        return self.export_with_error(to, pick, arith, check)[0]
 
-    def export_with_error(self, to: str, pick: str = "best", arith: str = "native") -> tuple[str, object]:
-        """(source, max error of that code in the run's metric): as ``export``."""
+    def export_with_error(self, to: str, pick: str = "best", arith: str = "native", check: bool = False,
+                          progress: Callable[[int, int], None] | None = None) -> tuple[str, object]:
+        """(source, max error of that code in the run's metric): as ``export``.
+        The error of a ``jax_fast`` export is its exhaustive check's (``check``),
+        None when not measured."""
         from .export_header import export_header
         from .exporters import EXPORTERS, export
 
@@ -207,12 +213,35 @@ class Front:
             EXPORTERS[to].check(self.format, arith)
         except ValueError as err:
             raise UserError(f"arith: {arith}: {err}") from None
+        if check and EXPORTERS[to].exact:
+            raise UserError(f"check: the {to} export is bit-exact with the program, its figure is the front's "
+                            f"(check is for {', '.join(n for n, x in EXPORTERS.items() if not x.exact)})")
         e = self.pick(pick)
         head, code_error = export_header(self.doc, e.record, to, arith)
         try:
-            return export(e.program, self.format, to, head, arith=arith), code_error
+            src = export(e.program, self.format, to, head, arith=arith)
         except ValueError as err:     # an op this exporter cannot write
             raise UserError(f"{'arith: ' + arith if arith != 'native' else 'to: ' + to}: {err}") from None
+        if EXPORTERS[to].exact:
+            return src, code_error
+        if not check:
+            return src, None
+        res = self._check_exported(e, to, progress, "check")
+        measured = (f"max {res.max_ulp:.4g} ulp ({res.ulp_format}), mean {res.mean_ulp:.3g}, over all {res.points} "
+                    f"{self.format} values of [{self.interval[0]!r}, {self.interval[1]!r}] (float64 reference; "
+                    f"worst at x = {res.x_max_ulp!r}); {_xla()}")
+        code_error = {"ulp": res.max_ulp, "relative": res.max_rel, "absolute": res.max_abs}.get(self.metric)
+        return export(e.program, self.format, to, head, arith=arith, measured=measured), code_error
+
+    def _check_exported(self, e: "Entry", to: str, progress=None, flag: str = "exported"):
+        from ..evaluators.verify import exhaustive_possible
+        from .exported import check_exported
+
+        if not exhaustive_possible(self.format):
+            raise UserError(f"{flag}: the exhaustive check of compiled code is for float32 and narrower formats, "
+                            f"not {self.format}")
+        lo, hi = self.interval
+        return check_exported(e.program, self.target, lo, hi, self.format, to=to, progress=progress)
 
     def arithmetic(self, to: str, arith: str = "native") -> str:
         """In words, the arithmetic of the code ``export(to, arith=arith)`` writes."""
@@ -223,16 +252,25 @@ class Front:
         return "double-double" if arith == "dd" else self.format if self.format != "real" else "float64"
 
     def verify(self, pick: str = "best", exhaustive: bool | None = None, samples: int = 20000,
-               progress: Callable[[int, int], None] | None = None, as_format: str | None = None):
+               progress: Callable[[int, int], None] | None = None, as_format: str | None = None,
+               exported: str | None = None):
         """Re-check the picked program's error (a ``VerifyResult``): over every
         value of the interval (``exhaustive``; the default for float32 and
         narrower formats) or on ``samples`` points against mpmath.
         ``as_format``: sample the program evaluated in another format (e.g.
-        ``"float64"``: the code a ``real`` front exports)."""
+        ``"float64"``: the code a ``real`` front exports).  ``exported``:
+        ``"fast"`` (the ``jax_fast`` export) or ``"jax"`` (the bit-exact one):
+        check that export's compiled function itself, on every value of the
+        interval (float32 and narrower)."""
         from ..evaluators.verify import exhaustive_possible, sampled_check, ulp_check
+        from .exported import EXPORTED
 
         e = self.pick(pick)
         lo, hi = self.interval
+        if exported is not None:
+            if exported not in EXPORTED:
+                raise UserError(f"exported: expected one of {', '.join(EXPORTED)}, got {exported!r}")
+            return self._check_exported(e, EXPORTED[exported], progress)
         if as_format is not None:
             return sampled_check(e.text, self.target, lo, hi, as_format, samples=samples)
         narrow = exhaustive_possible(self.format)
@@ -260,6 +298,14 @@ class Front:
         """The pareto table as text (what ``numsearch pareto`` prints)."""
         from . import pareto
         return pareto.table(self.doc, self.pareto(baselines))
+
+
+def _xla() -> str:
+    """Where JAX code runs here, in words."""
+    import jax
+
+    d = jax.devices()[0]
+    return f"XLA on {d.platform} ({getattr(d, 'device_kind', '')}), jax {jax.__version__}"
 
 
 def load_front(path: str | Path) -> Front:

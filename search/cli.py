@@ -48,12 +48,14 @@ examples:
   numsearch verify out/exp2_f32                # float32 or narrower: every value of the interval
   numsearch verify out/exp2 --pick cost=5      # real / float64: 20000 points against mpmath
   numsearch verify out/exp2_f32 --timing       # and XLA time against jnp.exp2 on this machine
+  numsearch verify out/exp2_f32 --exported fast  # the compiled jax_fast export itself, every value
 """
 
 EXPORT_EXAMPLES = """\
 examples:
   numsearch export out/exp2 --to c -o exp2.c                 # the program the run prefers
   numsearch export out/exp2 --pick cost=5 --to jax -o exp2_5ops.py
+  numsearch export out/exp2_f32 --to jax_fast --check -o exp2_fast.py     # fast JAX, its max ULP measured
   numsearch export runs/exp2_real.front.json --pick id=3 --to latex
   numsearch export runs/exp2_real.front.json --pick cost=12 --to c --arith dd   # double-double C
 """
@@ -64,7 +66,7 @@ def _fail(msg: str) -> int:
     return 2
 
 
-_FLAGS = ("pick", "to", "out", "workers", "seconds", "seed", "resume", "force", "arith")
+_FLAGS = ("pick", "to", "out", "workers", "seconds", "seed", "resume", "force", "arith", "check", "exported")
 
 
 def _as_flag(msg: str) -> str:
@@ -143,15 +145,17 @@ def _cmd_pareto(a) -> int:
 def _cmd_export(a) -> int:
     front = api.load_front(a.path)
     e = front.pick(a.pick)
-    src, code_error = front.export_with_error(a.to, a.pick, a.arith)
+    src, code_error = front.export_with_error(a.to, a.pick, a.arith, a.check, _progress())
     if a.output:
         from .rundir import atomic_write
         try:
             atomic_write(Path(a.output), src)
         except OSError as err:
             raise UserError(f"-o: cannot write {a.output} ({err.strerror})") from None
-        print(f"wrote {a.output} ({a.to}, {front.arithmetic(a.to, a.arith)}, program id {e.id}, cost {e.cost:g}, "
-              f"error {code_error})")
+        err = (f"error {code_error}" + (" (exhaustive check of the compiled code)" if a.check else "")
+               if code_error is not None else
+               "error not measured: not bit-exact with the program, `numsearch verify --exported fast` checks it")
+        print(f"wrote {a.output} ({a.to}, {front.arithmetic(a.to, a.arith)}, program id {e.id}, cost {e.cost:g}, {err})")
     else:
         sys.stdout.write(src)
     return 0
@@ -167,13 +171,14 @@ def _cmd_verify(a) -> int:
     exhaustive = exhaustive_possible(fmt) and not a.sampled
     print(f"verify: program id {e.id} (cost {e.cost:g}, {e.ops} ops) of {front.target} on "
           f"[{lo:g}, {hi:g}], {fmt}; front.json says max {front.metric} error {e.record['error']}")
-    last = [0.0]
-
-    def progress(done, total):
-        import time
-        if time.monotonic() - last[0] > 5:
-            last[0] = time.monotonic()
-            print(f"  {done}/{total} values ({100 * done / total:.0f}%)", flush=True)
+    progress = _progress()
+    if a.exported:
+        from .exported import EXPORTED
+        res = front.verify(a.pick, progress=progress, exported=a.exported)
+        print(f"  exhaustive check of the compiled {EXPORTED[a.exported]} export (its approx, jitted by XLA on this "
+              f"machine): all {res.points} {fmt} values in the interval, float64 NumPy reference")
+        _print_result(res)
+        return 0
     res = front.verify(a.pick, exhaustive=exhaustive, samples=a.samples, progress=progress)
     if exhaustive:
         how = f"exhaustive: all {res.points} {fmt} values in the interval, float64 NumPy reference"
@@ -182,16 +187,7 @@ def _cmd_verify(a) -> int:
     print(f"  {how}")
     if fmt == "real":
         print("  the program in double-double (the interpreter's real, as the search scored it):")
-    print(f"  max ulp error   {res.max_ulp:.4g} ({res.ulp_format} ulps) at x = {res.x_max_ulp!r}")
-    print(f"  mean ulp error  {res.mean_ulp:.4g}")
-    print(f"  max relative    {res.max_rel:.4g} at x = {res.x_max_rel!r}")
-    print(f"  max absolute    {res.max_abs:.4g} at x = {res.x_max_abs!r}")
-    if res.nonfinite:
-        print(f"  non-finite outputs: {res.nonfinite}")
-    rc = res.reference_check
-    if rc is not None:
-        print(f"  float64 reference vs mpmath: max {rc.max_ref_diff_ulp:.2g} ulp on {rc.points} random points; "
-              f"worst point by mpmath: {float('nan') if rc.max_ulp_mpmath is None else rc.max_ulp_mpmath:.4g} ulp")
+    _print_result(res)
     if fmt == "real":  # the code `numsearch export` writes (without --arith dd) computes in float64
         r64 = front.verify(a.pick, samples=a.samples, as_format="float64")
         print(f"  the float64 code `numsearch export` writes (front.json: error_float64 "
@@ -205,6 +201,31 @@ def _cmd_verify(a) -> int:
               f"program {t['program_ns']:.3g} ns/element, {t['reference']} {t['reference_ns']:.3g} ns/element, "
               f"ratio {t['ratio']:.3g} ({'faster' if t['ratio'] > 1 else 'slower'} than the reference)")
     return 0
+
+
+def _progress():
+    """A progress(done, total) callback printing a line every 5 seconds."""
+    import time
+    last = [time.monotonic()]
+
+    def progress(done, total):
+        if time.monotonic() - last[0] > 5:
+            last[0] = time.monotonic()
+            print(f"  {done}/{total} values ({100 * done / total:.0f}%)", flush=True)
+    return progress
+
+
+def _print_result(res) -> None:
+    print(f"  max ulp error   {res.max_ulp:.4g} ({res.ulp_format} ulps) at x = {res.x_max_ulp!r}")
+    print(f"  mean ulp error  {res.mean_ulp:.4g}")
+    print(f"  max relative    {res.max_rel:.4g} at x = {res.x_max_rel!r}")
+    print(f"  max absolute    {res.max_abs:.4g} at x = {res.x_max_abs!r}")
+    if res.nonfinite:
+        print(f"  non-finite outputs: {res.nonfinite}")
+    rc = res.reference_check
+    if rc is not None:
+        print(f"  float64 reference vs mpmath: max {rc.max_ref_diff_ulp:.2g} ulp on {rc.points} random points; "
+              f"worst point by mpmath: {float('nan') if rc.max_ulp_mpmath is None else rc.max_ulp_mpmath:.4g} ulp")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -236,10 +257,13 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     e.add_argument("path", help="run directory or front.json file")
     e.add_argument("--pick", default="best", help="best (default), cost=N (best of cost <= N) or id=K")
-    e.add_argument("--to", required=True, help="jax | numpy | c | sympy | latex")
+    e.add_argument("--to", required=True, help="jax | jax_fast | numpy | c | sympy | latex")
     e.add_argument("--arith", choices=["native", "dd"], default="native",
                    help="native (default): the run's format, float64 for real programs; dd: double-double "
                         "code for real programs (c, numpy), as accurate as the figure the search scored")
+    e.add_argument("--check", action="store_true",
+                   help="jax_fast: check the compiled code on every value of the interval now (float32 and "
+                        "narrower) and write its max ULP into the file's header")
     e.add_argument("-o", "--output", help="write here instead of standard output")
     e.set_defaults(fn=_cmd_export)
     x = sub.add_parser("examples", help="list the example specs installed with numsearch, or print one")
@@ -251,6 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--pick", default="best", help="best (default), cost=N or id=K")
     v.add_argument("--sampled", action="store_true", help="sample even where an exhaustive check is possible")
     v.add_argument("--samples", type=int, default=20000, help="points of a sampled check (default 20000)")
+    v.add_argument("--exported", choices=["fast", "jax"],
+                   help="check the compiled JAX export itself on every value of the interval instead of the program: "
+                        "fast (jax_fast, not bit-exact) or jax (bit-exact)")
     v.add_argument("--timing", action="store_true", help="also time the JAX export against the target's jax.numpy form")
     v.add_argument("--n", type=int, default=2 ** 22, help="elements per timed call (default 2^22)")
     v.set_defaults(fn=_cmd_verify)

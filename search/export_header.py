@@ -57,4 +57,6 @@ def export_header(doc: dict, row: dict, to: str, arith: str = "native") -> tuple
                       "`numsearch export --arith dd` writes double-double code that keeps it)"]
         if recorded is None:
             lines.append("(the float64 figure was measured at export: front.json predates error_float64)")
+    if not EXPORTERS[to].exact:
+        lines.append(f"(the program's figures, in the interpreter: this {to} code is not bit-exact with it)")
     return "\n".join(lines + ["", "program:", row["program"]]), code_error

@@ -1,5 +1,13 @@
 """Measured JAX/XLA time of a program against the target's own jax.numpy form.
 
+Two measurements.  ``speed_ratio`` (``speed_ratio_program`` for an export,
+``jax_fast`` by default) is the compute-bound one issue 13 specifies: a chain
+of 100 applications on a 16,384-element device-resident vector, one jitted
+computation, minimum of 40 timings, median ratio over 5 interleaved
+measurements with quartiles (see its docstring).  ``time_program`` below
+times one call of the bit-exact export on a large array (throughput,
+memory included).
+
 ``time_program`` exports the program with the ``jax`` exporter (its bit-exact
 jitted ``approx``), builds the reference by walking the target's whitelisted
 tree with jax.numpy (``jnp.exp``, ``jnp.exp2``, ``jax.scipy.special.erf``,
@@ -15,19 +23,15 @@ references compute in float32 if XLA has no float8 form of a function).
 """
 from __future__ import annotations
 
-import contextlib
-import importlib.util
 import math
-import os
-import sys
-import tempfile
 import time
-import uuid
 
 import numpy as np
 
 from ..evaluators.targets import FUNCTIONS, Target
 from ..primitives.formats import FORMATS
+
+from .exported import kernel_of, load_exported, x64_for
 
 
 
@@ -60,23 +64,22 @@ def reference_name(target_text: str) -> str:
     return f"jax.numpy walk of {name!r}"
 
 
-def load_exported(program, fmt_name: str, header: str = ""):
-    """The jax exporter's module for ``program``, loaded from a temporary file."""
-    from .exporters import export
+def reference_function(target_text: str, x) -> tuple:
+    """(fn, dtype it computes in): the target's jax.numpy form as a function of
+    arrays like ``x`` returning x's dtype; it computes in x's dtype, or in
+    float32 where XLA has no form of the function for that dtype (float8)."""
+    import jax
+    import jax.numpy as jnp
 
-    src = export(program, fmt_name, "jax", header)
-    name = f"_numsearch_timed_{uuid.uuid4().hex}"
-    fd, path = tempfile.mkstemp(suffix=".py", prefix=name)
+    target, funcs, dtype = Target(target_text), jax_functions(), np.dtype(x.dtype)
+
+    def of(dt):
+        return lambda v: jnp.asarray(target.array(v.astype(dt), funcs)).astype(dtype)
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(src)
-        spec = importlib.util.spec_from_file_location(name, path)
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-    finally:
-        os.unlink(path)
-        sys.modules.pop(name, None)
-    return mod
+        jax.jit(of(dtype)).lower(x).compile()
+        return of(dtype), dtype
+    except Exception:  # no float8 (or similar) form of the function in XLA
+        return of(np.dtype(np.float32)), np.dtype(np.float32)
 
 
 def _inputs(fmt_name: str, lo: float, hi: float, n: int, seed: int, dtype) -> np.ndarray:
@@ -112,32 +115,16 @@ def time_program(program, fmt_name: str, target_text: str, n: int = 2 ** 22, rep
     max_abs_diff (between the two outputs: a sanity check that both compute
     the target)."""
     import jax
-    import jax.numpy as jnp
 
     if isinstance(program, str):
         from ..primitives.program import parse_program
         program = parse_program(program)
-    target = Target(target_text)
-    funcs = jax_functions()
-    x64 = FORMATS[fmt_name].hardware.name == "float64"
-    with jax.enable_x64(True) if x64 else contextlib.nullcontext():
+    with x64_for(fmt_name):
         mod = load_exported(program, fmt_name, f"timed by numsearch for {target_text}")
         dtype = np.dtype(mod.DTYPE)
         xd = jax.device_put(_inputs(fmt_name, lo, hi, n, seed, dtype))
-        ref_dtype = dtype
-
-        def ref_fn_of(dt):
-            @jax.jit
-            def ref(x):
-                return jnp.asarray(target.array(x.astype(dt), funcs)).astype(dtype)
-            return ref
-
-        ref_fn = ref_fn_of(dtype)
-        try:
-            jax.block_until_ready(ref_fn(xd))
-        except Exception:  # no float8 (or similar) form of the function in XLA
-            ref_dtype = np.dtype(np.float32)
-            ref_fn = ref_fn_of(ref_dtype)
+        ref, ref_dtype = reference_function(target_text, xd)
+        ref_fn = jax.jit(ref)
         fns = {"program": mod.approx, "reference": ref_fn}
         outs = {}
         for name, fn in fns.items():  # compile + warm-up
@@ -176,3 +163,95 @@ def time_program(program, fmt_name: str, target_text: str, n: int = 2 ** 22, rep
         "ratio": med["reference"] / med["program"],
         "max_abs_diff": max_diff,
     }
+
+
+def _chain(fn, lo: float, hi: float, steps: int):
+    """jit of x, *args -> ``steps`` applications of fn(x, *args), each output
+    clipped back into [lo, hi] (values stay in the interval; every step needs
+    the last, so XLA can drop none), as one computation (``lax.fori_loop``)."""
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+
+    @jax.jit
+    def run(x, *args):
+        a, b = jnp.asarray(lo, x.dtype), jnp.asarray(hi, x.dtype)
+        return lax.fori_loop(0, steps, lambda i, v: jnp.clip(fn(v, *args).astype(x.dtype), a, b), x)
+    return run
+
+
+def _best(run, x, args, timings: int) -> float:
+    """The minimum of ``timings`` timed calls (seconds), each to block_until_ready."""
+    import jax
+
+    best = math.inf
+    for _ in range(timings):
+        t0 = time.perf_counter()
+        jax.block_until_ready(run(x, *args))
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def speed_ratio(fn, target_text: str, fmt_name: str, lo: float, hi: float, args: tuple = (), *, n: int = 16384,
+                steps: int = 100, timings: int = 40, measurements: int = 5, seed: int = 0) -> dict:
+    """Compute-bound speed of ``fn`` (a jax function of an array of the
+    format's dtype, and of ``args``, passed as run-time arguments) against
+    the target's jax.numpy form, in this process on JAX's default device.
+
+    Each side is a chain of ``steps`` applications, each output clipped back
+    into [lo, hi] (``_chain``), on one device-resident vector of ``n``
+    values uniform in [lo, hi] rounded to the format, jitted as one
+    computation; a measurement of a side is the minimum of ``timings``
+    calls; ``measurements`` measurements of each, interleaved (ABBA); the
+    ratio (reference time / program time, > 1: the program is faster) of each
+    pair.  Returns a dict: device, jax_version, format, dtype,
+    reference_dtype, reference, n, steps, timings, measurements, lo, hi,
+    ratio (median of the ratios), ratio_q25 / ratio_q75, ratio_min /
+    ratio_max, ratios (each), program_ns / reference_ns (median of the
+    measurements, per element per application, the clip included)."""
+    import jax
+
+    with x64_for(fmt_name):
+        x = jax.device_put(_inputs(fmt_name, lo, hi, n, seed, FORMATS[fmt_name].hardware.storage_dtype))
+        ref, ref_dtype = reference_function(target_text, x)
+        runs = {"program": _chain(fn, lo, hi, steps), "reference": _chain(ref, lo, hi, steps)}
+        argv = {"program": tuple(args), "reference": ()}
+        for k, run in runs.items():  # compile + warm-up
+            jax.block_until_ready(run(x, *argv[k]))
+        t: dict[str, list[float]] = {k: [] for k in runs}
+        for m in range(measurements):
+            for k in (("program", "reference") if m % 2 == 0 else ("reference", "program")):
+                t[k].append(_best(runs[k], x, argv[k], timings))
+    dev = jax.devices()[0]
+    return {
+        "device": f"{dev.platform}:{getattr(dev, 'device_kind', '')}", "jax_version": jax.__version__,
+        "format": fmt_name, "dtype": np.dtype(x.dtype).name, "reference_dtype": ref_dtype.name,
+        "reference": reference_name(target_text), "n": n, "steps": steps, "timings": timings,
+        "measurements": measurements, "lo": lo, "hi": hi,
+        **ratio_summary(t["program"], t["reference"], n * steps),
+    }
+
+
+def ratio_summary(program_s, reference_s, per: int) -> dict:
+    """Paired measurements (seconds) of a program and its reference, as
+    ``speed_ratio`` reports them: ratio (median of reference / program),
+    ratio_q25 / ratio_q75, ratio_min / ratio_max, ratios (each pair's), and
+    program_ns / reference_ns (median, per one of ``per`` elements)."""
+    ratios = [r / p for p, r in zip(program_s, reference_s)]
+    ns = lambda v: float(np.median(v)) / per * 1e9
+    return {"ratio": float(np.median(ratios)), "ratio_q25": float(np.percentile(ratios, 25)),
+            "ratio_q75": float(np.percentile(ratios, 75)), "ratio_min": min(ratios), "ratio_max": max(ratios),
+            "ratios": ratios, "program_ns": ns(program_s), "reference_ns": ns(reference_s)}
+
+
+def speed_ratio_program(program, fmt_name: str, target_text: str, lo: float, hi: float, to: str = "jax_fast",
+                        **options) -> dict:
+    """``speed_ratio`` of the ``to`` export (``jax_fast`` or the bit-exact
+    ``jax``, its constants and zero passed as run-time arguments as its
+    guarantee needs) of ``program`` (a Program or its text); adds ``exporter``."""
+    if isinstance(program, str):
+        from ..primitives.program import parse_program
+        program = parse_program(program)
+    with x64_for(fmt_name):
+        fn, args = kernel_of(load_exported(program, fmt_name, to=to))
+    return dict(speed_ratio(fn, target_text, fmt_name, lo, hi, args, **options), exporter=to)

@@ -347,7 +347,7 @@ def test_latex_shows_constants(fmt):
 
 # ---------------------------------------------------------------- registry
 def test_registry():
-    assert set(EXPORTERS.names()) == {"jax", "numpy", "c", "sympy", "latex"}
+    assert set(EXPORTERS.names()) == {"jax", "jax_fast", "numpy", "c", "sympy", "latex"}
     with pytest.raises(ValueError):
         EXPORTERS.register("c", EXPORTERS["c"])
     with pytest.raises(KeyError):

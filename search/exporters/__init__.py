@@ -4,7 +4,9 @@ formula.  ``EXPORTERS`` maps the names the CLI uses to ``Exporter`` entries;
 
 The code exporters (jax, numpy, c) reproduce the interpreter bit for bit in
 the run's format (``real`` is exported with float64 semantics); see each
-module for how, and for the limits (JAX: subnormals on XLA:CPU).  For
+module for how, and for the limits (JAX: subnormals on XLA:CPU).  ``jax_fast``
+(``Exporter.exact`` False) trades that for speed: plain jax.numpy that XLA
+compiles well, checked by the exhaustive check of its compiled function.  For
 ``real`` programs, ``arith="dd"`` (c and numpy: ``Exporter.dd``) writes
 double-double code instead, as accurate as the figure the search scored
 (``numpy_dd``, ``c_dd``).
@@ -19,6 +21,7 @@ from ...primitives.registry import Registry
 from .c import export_c
 from .c_dd import export_c_dd
 from .jax_ import export_jax
+from .jax_fast import export_jax_fast
 from .latex import export_latex
 from .numpy_ import export_numpy
 from .numpy_dd import export_numpy_dd
@@ -36,6 +39,7 @@ class Exporter:
     doc: str
     dd: Callable | None = None  # (program, header_comment, **options) -> str: double-double code for real
     formula: bool = False  # an exact formula (no arithmetic), not code
+    exact: bool = True  # code: bit for bit the interpreter (jax_fast: no; its figure is its own check)
 
     def __call__(self, program, fmt_name: str, header_comment: str = "", arith: str = "native", **options) -> str:
         self.check(fmt_name, arith)
@@ -58,6 +62,9 @@ class Exporter:
 
 EXPORTERS: Registry[Exporter] = Registry("exporter")
 EXPORTERS.register("jax", Exporter("jax", ".py", export_jax, "module with a jitted approx(x) (jax.numpy)"))
+EXPORTERS.register("jax_fast", Exporter("jax_fast", ".py", export_jax_fast,
+                                        "fast jitted approx(x): plain jax.numpy, not bit-exact (option measured=)",
+                                        exact=False))
 EXPORTERS.register("numpy", Exporter("numpy", ".py", export_numpy, "self-contained NumPy module with approx(x)",
                                      dd=export_numpy_dd))
 EXPORTERS.register("c", Exporter("c", ".c", export_c, "C99 function approx(x) (link with -lm; option name=)",
