@@ -45,8 +45,21 @@ def _from_seeds(rng: np.random.Generator, ctx: MutationContext, init_ops: int, s
     return seeds[rng.integers(len(seeds))] if seeds else EMPTY
 
 
+def _template_seeds(task, max_ops: int, echo) -> tuple:
+    from .templates import template_programs
+
+    seeds = template_programs(task, max_ops)
+    if not seeds:
+        echo(f"no reduction template for {task.target} within {max_ops} ops: starting from the empty program")
+    else:
+        echo(f"seeding the search with {len(seeds)} reduction-template programs (init: template)")
+    return seeds
+
+
 _register("empty", "the empty program f(x) = x", lambda rng, ctx, init_ops, seeds: EMPTY)
 _register("random", "random programs of 1 to init_ops inserts",
           lambda rng, ctx, init_ops, seeds: random_program(rng, ctx, int(rng.integers(1, init_ops + 1))))
 _register("baselines", "numsearch's classical approximations of the task (Taylor, Padé, minimax "
           "polynomials and rationals in Horner and continued-fraction form)", _from_seeds, _baseline_seeds)
+_register("template", "range-reduction templates of the target (search/templates.py: exp, exp2) at every "
+          "polynomial degree within max_ops", _from_seeds, _template_seeds)

@@ -1,0 +1,102 @@
+"""Reduction templates: classical range-reduction kernels a search may start from.
+
+A template is a straight-line program that reduces the argument, evaluates
+a polynomial kernel on the reduced interval and undoes the reduction, for
+the whole domain of a format (``target.interval: whole``); the search
+(``search.init: template``) sows it at every polynomial degree that fits
+``max_ops`` and may keep, change or throw away any part of it.  Polynomial
+coefficients start at the Taylor values; the fitter refines them.
+
+- ``exp``: x clamped to [ln 2^(emin-p-1), ln max + 1] (so the ends saturate
+  to 0 and inf), k = rint(x / ln 2), r = x - k ln2hi - k ln2lo (two fmas,
+  Cody-Waite: ln2hi has 16 significant bits), e^r by Horner in fma,
+  ldexp(e^r, k).
+- ``exp2``: the same with k = rint(x), r = x - k (exact), 2^r by Horner.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+from ..primitives.formats import Format
+from ..primitives.program import Program, parse_program
+from ..primitives.registry import Registry
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    functions: tuple[str, ...]       # target names it applies to
+    ops: tuple[str, ...]             # ops its programs use
+    build: Callable[[Format, int], Program]   # (format, polynomial degree) -> program
+    doc: str
+
+
+TEMPLATES: Registry[Template] = Registry("reduction template")
+
+
+def _hex(v: float) -> str:
+    return float(v).hex()
+
+
+def _horner(r: str, coeffs: list[float], first_c: int, first_v: int) -> tuple[list[str], list[str], str]:
+    """Constant and instruction lines of sum coeffs[i] r^i by Horner in fma."""
+    n = len(coeffs) - 1
+    consts = [f"c{first_c + i} = {_hex(coeffs[n - i])}" for i in range(n + 1)]
+    lines, acc, v = [], f"c{first_c}", first_v
+    for i in range(1, n + 1):
+        lines.append(f"v{v} = fma({acc}, {r}, c{first_c + i})")
+        acc, v = f"v{v}", v + 1
+    return consts, lines, acc
+
+
+def _clamps(fmt: Format, lo: float, hi: float) -> tuple[list[str], list[str]]:
+    rnd = lambda v: float(fmt.round([v])[0])
+    return ([f"c0 = {_hex(rnd(hi))}", f"c1 = {_hex(rnd(lo))}"], ["v0 = min(x, c0)", "v1 = max(v0, c1)"])
+
+
+def _exp(fmt: Format, degree: int) -> Program:
+    p = fmt.precision
+    rnd = lambda v: float(fmt.round([v])[0])
+    ln2hi = math.ldexp(round(math.ldexp(math.log(2), 16)), -16)       # 16 bits: k * ln2hi exact for |k| < 2^8
+    ln2lo = rnd(math.log(2) - ln2hi)
+    cs, lines = _clamps(fmt, math.log(2.0 ** (fmt.emin - p - 1)), math.log(fmt.max_finite) + 1)
+    cs += [f"c2 = {_hex(rnd(1 / math.log(2)))}", f"c3 = {_hex(-ln2hi)}", f"c4 = {_hex(-ln2lo)}"]
+    lines += ["v2 = mul(v1, c2)", "v3 = rint(v2)", "v4 = fma(v3, c3, v1)", "v5 = fma(v3, c4, v4)"]
+    pc, pl, out = _horner("v5", [rnd(1 / math.factorial(i)) for i in range(degree + 1)], 5, 6)
+    v = 6 + len(pl)
+    return parse_program("\n".join(cs + pc + lines + pl + [f"v{v} = ldexp({out}, v3)", f"return v{v}"]))
+
+
+def _exp2(fmt: Format, degree: int) -> Program:
+    p = fmt.precision
+    rnd = lambda v: float(fmt.round([v])[0])
+    cs, lines = _clamps(fmt, float(fmt.emin - p - 1), math.log2(fmt.max_finite) + 1)
+    lines += ["v2 = rint(v1)", "v3 = sub(v1, v2)"]
+    pc, pl, out = _horner("v3", [rnd(math.log(2) ** i / math.factorial(i)) for i in range(degree + 1)], 2, 4)
+    v = 4 + len(pl)
+    return parse_program("\n".join(cs + pc + lines + pl + [f"v{v} = ldexp({out}, v2)", f"return v{v}"]))
+
+
+TEMPLATES.register("exp", Template("exp", ("exp",), ("min", "max", "mul", "rint", "fma", "ldexp"), _exp,
+                                   "Cody-Waite reduction by ln 2 (hi and lo), Horner kernel, ldexp"))
+TEMPLATES.register("exp2", Template("exp2", ("exp2",), ("min", "max", "rint", "sub", "fma", "ldexp"), _exp2,
+                                    "reduction by rint(x), Horner kernel, ldexp"))
+
+
+def template_programs(task, max_ops: int) -> tuple[Program, ...]:
+    """Every template for the task's target, at every degree whose program has
+    at most ``max_ops`` ops (cheapest first); () if none applies."""
+    fmt = task.fmt.hardware
+    out = []
+    for t in TEMPLATES.names():
+        tpl = TEMPLATES[t]
+        if task.target.strip() not in tpl.functions:
+            continue
+        for degree in range(1, 16):
+            prog = tpl.build(fmt, degree)
+            if prog.ops > max_ops:
+                break
+            out.append(prog)
+    return tuple(out)
