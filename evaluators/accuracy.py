@@ -49,10 +49,10 @@ def pointwise_error(y, ref, weight: np.ndarray) -> np.ndarray:
         d = ddm.dd_sub(y2, ref)
         diff = np.abs(d[0] + d[1])
         err = diff * weight
-        exact = diff == 0
-        err[exact] = 0.0  # covers f = 0 with a relative metric
+        exact = (diff == 0) | (np.isinf(ref[0]) & (y2[0] == ref[0]))  # the same infinity too
         err[~np.isfinite(y2[0])] = np.inf
         err[np.isnan(err)] = np.inf
+        err[exact] = 0.0  # covers f = 0 with a relative metric, and an overflow where f overflows
     return err
 
 

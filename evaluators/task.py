@@ -35,6 +35,8 @@ class Task:
     verify_points: int = 20000
     binades: bool = False             # grids also spread evenly over the format's values in
                                       # order (every binade; for whole-domain targets)
+    whole: bool = False               # [lo, hi] is the whole domain (domain.whole_domain): grids
+                                      # also hold inputs beyond it, where f overflows or underflows
 
     @property
     def fmt(self):
@@ -48,6 +50,34 @@ class Task:
         return f"{self.target} on [{self.lo:g}, {self.hi:g}], {self.format}, {self.metric} error"
 
 
+def beyond(fmt, lo: float, hi: float) -> np.ndarray:
+    """Inputs past the ends of a whole domain (where f overflows, underflows
+    or is undefined): the next values of the format, a few larger steps out,
+    the largest finite values and the infinities."""
+    ov = OrderedValues(fmt)
+    out = []
+    for end, sign in ((hi, 1.0), (lo, -1.0)):
+        if abs(end) >= fmt.max_finite:
+            continue
+        k = ov.key(end)
+        out += [ov.value(k + int(sign) * i) for i in (1, 2, 3)]
+        out += [end + sign * abs(end) * f for f in (1e-3, 1e-2, 0.1, 1.0, 10.0)]
+        out += [sign * fmt.max_finite, sign * np.inf]
+    x = fmt.round(np.array(out, dtype=np.float64))
+    return np.unique(x[(x > hi) | (x < lo)])
+
+
+def _saturated(ref: tuple, fmt) -> tuple:
+    """The reference (hi, lo) with values that overflow the format set to its
+    infinity: a program that overflows there is right."""
+    hi, lo = ref
+    with np.errstate(over="ignore"):
+        over = np.isinf(fmt.hardware.round(hi)) & np.isfinite(hi)
+    if over.any():
+        hi, lo = np.where(over, np.copysign(np.inf, hi), hi), np.where(over, 0.0, lo)
+    return hi, lo
+
+
 class TaskData:
     """Arrays of a task: fit grid, scoring grid, references, weights."""
 
@@ -56,20 +86,23 @@ class TaskData:
         t = Target(task.target)
         fmt = task.fmt
         metric = METRICS[task.metric]
-        self.x_fit = self._grid(task.fit_points)
+        self.x_fit = self._grid(task.fit_points, outside=False)   # fitting needs finite values
         self.x = self._grid(points or task.score_points)
-        self.ref_fit = reference(t, self.x_fit)
-        self.ref = reference(t, self.x)
+        self.ref_fit = _saturated(reference(t, self.x_fit), fmt)
+        self.ref = _saturated(reference(t, self.x), fmt)
         self.w_fit = metric.weight(self.ref_fit[0], fmt)
         self.w = metric.weight(self.ref[0], fmt)
 
-    def _grid(self, n: int) -> np.ndarray:
+    def _grid(self, n: int, outside: bool = True) -> np.ndarray:
         """n points of the interval (``reference.sample_grid``), and with
-        ``binades`` n/2 more spread evenly over the format's values in order."""
+        ``binades`` n/2 more spread evenly over the format's values in order;
+        for a ``whole`` domain (and ``outside``) the inputs ``beyond`` it."""
         t = self.task
         x = sample_grid(t.fmt, t.lo, t.hi, n)
         if t.binades:
             x = np.union1d(x, OrderedValues(t.fmt.hardware).spread(t.lo, t.hi, n // 2))
+        if t.whole and outside:
+            x = np.union1d(x, beyond(t.fmt.hardware, t.lo, t.hi))
         return x
 
     @cached_property

@@ -18,7 +18,8 @@ def task_of(doc: dict) -> Task:
     return Task(target=doc["target"], lo=float(lo), hi=float(hi), format=doc["format"], metric=doc["metric"],
                 cost_model=doc.get("cost_model", "ops"),
                 cost_weights=tuple(sorted(doc.get("cost_weights", {}).items())),
-                verify_points=int(doc.get("verify_points", 20000)), binades=bool(doc.get("binades", False)))
+                verify_points=int(doc.get("verify_points", 20000)), binades=bool(doc.get("binades", False)),
+                whole=bool(doc.get("whole", False)))
 
 
 def _f(v) -> float:

@@ -123,7 +123,7 @@ def front_document(spec, front, vdata, stats: dict) -> dict:
         "cost_model": t.cost_model, "cost_weights": dict(t.cost_weights),
         "ops": list(spec.search.ops),
         "error_target": spec.error_target,
-        "verify_points": len(vdata.x), "binades": t.binades,
+        "verify_points": len(vdata.x), "binades": t.binades, "whole": t.whole,
         "run": stats,
         "front": front_records(front, vdata),
     }

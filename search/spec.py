@@ -202,7 +202,7 @@ def _build(d: dict, text: str) -> RunSpec:
                 fit_points=_int(d, "evaluation.fit_points", 256, 8),
                 score_points=_int(d, "evaluation.score_points", 1024, 8),
                 verify_points=_int(d, "evaluation.verify_points", 20000, 8),
-                binades=_bool(d, "evaluation.binades", whole))
+                binades=_bool(d, "evaluation.binades", whole), whole=whole)
 
     stop = _get(d, "budget.stop_when", {})
     if not isinstance(stop, dict):

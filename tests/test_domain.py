@@ -59,8 +59,10 @@ def test_whole_interval_in_a_spec_and_binade_grids():
     d = TaskData(s.task)
     tiny = d.x[np.abs(d.x) < 2.0 ** -60]
     assert len(tiny) >= 20 and np.all(np.float32(d.x) == d.x)  # binades far below 1 are sampled
-    assert d.x.min() == s.task.lo and d.x.max() == s.task.hi
+    inside = d.x[(d.x >= s.task.lo) & (d.x <= s.task.hi)]
+    assert inside.min() == s.task.lo and inside.max() == s.task.hi
     plain = TaskData(Task("exp", s.task.lo, s.task.hi, "float32", "ulp", fit_points=64, score_points=128))
+    assert plain.x.min() == s.task.lo and plain.x.max() == s.task.hi   # without whole: nothing beyond
     assert np.sum(np.abs(plain.x) < 2.0 ** -60) == 0             # without it: none there
     with pytest.raises(SpecError, match="target.interval: whole: "):
         parse_spec("target: {function: 'log(-1 - x**2)', interval: whole, format: float32}")
@@ -74,3 +76,26 @@ def test_ordered_values_round_trip(fmt):
     keys = [ov.key(v) for v in x]
     assert np.all(np.diff(keys) > 0) and np.array_equal(ov.values(np.array(keys)), x)
     assert np.all(FORMATS[fmt].round(x) == x)
+
+
+def test_whole_domain_grids_hold_inputs_beyond_the_ends_with_saturated_references():
+    """Past the ends of exp's float32 domain the reference is inf (overflow) or
+    tiny (underflow): a kernel that saturates scores 0 there, one that returns
+    NaN or a finite value past the overflow threshold scores inf."""
+    from numsearch.primitives.program import parse_program
+    s = parse_spec("target: {function: exp, interval: whole, format: float32, metric: ulp}\n"
+                   "evaluation: {fit_points: 64, score_points: 128, verify_points: 256}")
+    d = TaskData(s.task)
+    above, below = d.x > s.task.hi, d.x < s.task.lo
+    assert above.sum() >= 5 and below.sum() >= 5 and np.isposinf(d.x).any() and np.isneginf(d.x).any()
+    assert np.all(np.isposinf(d.ref[0][above])) and np.all(d.ref[0][below] < 2.0 ** -126)
+    x = np.array([s.task.hi + 1.0, 1e30, np.inf, -1e30, -np.inf, -200.0])
+    from numsearch.evaluators.accuracy import pointwise_error
+    from numsearch.evaluators.task import _saturated
+    from numsearch.evaluators.reference import reference
+    ref = _saturated(reference(Target("exp"), x), F32)
+    w = 1.0 / F32.ulp(ref[0])
+    good = np.array([np.inf, np.inf, np.inf, 0.0, 0.0, 0.0])
+    assert np.all(pointwise_error(good, ref, w) < 1e-30)
+    bad = np.array([3e38, np.nan, np.inf, 0.0, np.nan, 1e-30])
+    assert np.isinf(pointwise_error(bad, ref, w)[[0, 1, 4]]).all() and pointwise_error(bad, ref, w)[5] > 1e6
