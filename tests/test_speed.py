@@ -1,0 +1,105 @@
+"""Speed as the second objective: candidates meeting target.error are timed
+(cached by functional hash), front.json holds their speed ratios and the
+fastest, ``pick best`` takes it.  No assertion on the measured values beyond
+finite and positive: timings are noisy."""
+import json
+
+import pytest
+
+from numsearch.primitives.program import parse_program
+from numsearch.search.evaluate import Result
+from numsearch.search.speedcache import SpeedCache, SpeedConfig
+from numsearch.search.spec import SpecError, spec_from_dict
+
+# timing cheap enough for tests: 1024 values, a 10-step chain, 3 timings, 3 measurements
+CHEAP = {"time": True, "n": 1024, "steps": 10, "timings": 3, "measurements": 3, "max_fraction": 1.0}
+SPEC = {"name": "speed_test",
+        "target": {"function": "exp2", "interval": [0, 1], "format": "float32", "metric": "ulp", "error": 50},
+        "search": {"ops": ["add", "mul", "fma"], "max_ops": 10, "init": "baselines", "population": 8, "islands": 1,
+                   "batch": 4},
+        "speed": CHEAP, "budget": {"seconds": 120, "evaluations": 40}, "evaluation": {"verify_points": 2000},
+        "workers": 0}
+
+
+def _fake_timer(calls):
+    def timer(program):
+        calls.append(program.text())
+        r = 1.0 + len(calls) / 10
+        return {"ratio": r, "ratio_q25": r - 0.05, "ratio_q75": r + 0.05, "ratio_min": r - 0.1, "ratio_max": r + 0.1,
+                "program_ns": 1.0, "reference_ns": r, "exporter": "jax_fast", "device": "cpu:cpu",
+                "reference": "jax.numpy.exp2"}
+    return timer
+
+
+def _result(text, error, h, ops=1):
+    return Result(parse_program(text), error, float(ops), ops, h)
+
+
+def test_cache_times_each_function_once_and_only_those_meeting_the_target():
+    calls = []
+    cache = SpeedCache(SpeedConfig(time=True), 50.0, _fake_timer(calls))
+    a, b = _result("v0 = mul(x, x)\nreturn v0", 10.0, "h1"), _result("v0 = add(x, x)\nreturn v0", 60.0, "h2")
+    again = _result("v0 = mul(x, x)\nreturn v0", 10.0, "h1")        # re-submitted, same hash
+    shorter = _result("return x", 40.0, "h1", ops=0)                   # same function, other code
+    cache.tell([a, b, again], lambda: 1.0)
+    cache.tell([again, shorter], lambda: 1.0)
+    assert calls == [a.program.text(), "return x"]                   # b misses the target: never timed
+    assert (cache.timed, cache.saved, cache.skipped) == (2, 2, 0)
+    assert cache.get("h1", 1)["ratio"] == 1.1 and cache.get("h2", 1) is None
+    assert cache.summary() == "timed 2 (cache saved 2)"
+    assert cache.counts() == {"timed": 2, "timing_cache_saved": 2, "timing_skipped": 0,
+                              "timing_seconds": cache.counts()["timing_seconds"]}
+    assert [r["ops"] for r in cache.by_speed()] == [0, 1]             # fastest first
+    # state survives JSON (the checkpoint) and a restored cache times nothing again
+    restored = SpeedCache(SpeedConfig(time=True), 50.0, _fake_timer(calls))
+    restored.restore(json.loads(json.dumps(cache.state())))
+    restored.tell([again, shorter], lambda: 1.0)
+    assert len(calls) == 2 and (restored.timed, restored.saved) == (2, 4)
+    assert restored.records == cache.records
+
+
+def test_cache_budget_skips_and_says_so():
+    calls = []
+    cache = SpeedCache(SpeedConfig(time=True, max_timed=1), 50.0, _fake_timer(calls))
+    cache.tell([_result("return x", 1.0, "h1", 0), _result("v0 = mul(x, x)\nreturn v0", 1.0, "h2")], lambda: 1.0)
+    assert (cache.timed, cache.skipped) == (1, 1) and len(calls) == 1
+    assert cache.summary() == "timed 1 (cache saved 0, skipped 1 over the timing budget)"
+    frac = SpeedCache(SpeedConfig(time=True, max_fraction=0.1), 50.0, _fake_timer(calls))
+    frac.seconds = 5.0                                                  # already 5 s of a 10 s run timing
+    frac.tell([_result("return x", 1.0, "h1", 0)], lambda: 10.0)
+    assert (frac.timed, frac.skipped) == (0, 1)
+
+
+def _spec(**over):
+    d = json.loads(json.dumps(SPEC))
+    for path, v in over.items():
+        sec, key = path.split("__")
+        if v is None:
+            d[sec].pop(key, None)
+        else:
+            d[sec][key] = v
+    return d
+
+
+@pytest.mark.parametrize("over,msg", [
+    ({"target__format": "float64"}, "speed.time: timing ranks programs of hardware formats (float32 and narrower), "
+                                    "not float64"),
+    ({"target__format": "real"}, "speed.time: timing ranks programs of hardware formats (float32 and narrower), not real"),
+    ({"target__error": None}, "speed.time: needs target.error"),
+    ({"speed__exporter": "c"}, "speed.exporter: unknown value 'c'"),
+    ({"speed__n": 0}, "speed.n: must be an integer >= 1"),
+    ({"speed__max_fraction": 0}, "speed.max_fraction: must be a positive number"),
+    ({"speed__time": "yes"}, "speed.time: must be true or false"),
+    ({"speed__timed": True}, "speed.timed: unknown key"),
+])
+def test_speed_spec_errors_are_one_line_naming_the_key(over, msg):
+    with pytest.raises(SpecError) as e:
+        spec_from_dict(_spec(**over))
+    assert msg in str(e.value) and "\n" not in str(e.value)
+
+
+def test_speed_spec_defaults_and_off():
+    s = spec_from_dict(_spec())
+    assert s.speed.time and (s.speed.n, s.speed.steps, s.speed.exporter) == (1024, 10, "jax_fast")
+    off = spec_from_dict(_spec(speed__time=False, target__format="float64"))   # not timing: float64 is fine
+    assert not off.speed.time and SpeedConfig().max_timed == 200
