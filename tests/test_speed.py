@@ -3,9 +3,11 @@
 fastest, ``pick best`` takes it.  No assertion on the measured values beyond
 finite and positive: timings are noisy."""
 import json
+import math
 
 import pytest
 
+import numsearch
 from numsearch.primitives.program import parse_program
 from numsearch.search.evaluate import Result
 from numsearch.search.speedcache import SpeedCache, SpeedConfig
@@ -103,3 +105,84 @@ def test_speed_spec_defaults_and_off():
     assert s.speed.time and (s.speed.n, s.speed.steps, s.speed.exporter) == (1024, 10, "jax_fast")
     off = spec_from_dict(_spec(speed__time=False, target__format="float64"))   # not timing: float64 is fine
     assert not off.speed.time and SpeedConfig().max_timed == 200
+
+
+@pytest.fixture(scope="module")
+def timed_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("speed") / "run"
+    lines = []
+    front = numsearch.run(SPEC, out, progress=lines.append)
+    return out, front, lines
+
+
+def _finite_positive(v):
+    return isinstance(v, float) and math.isfinite(v) and v > 0
+
+
+def test_timed_run_records_speed_for_entries_meeting_the_target(timed_run):
+    out, front, lines = timed_run
+    doc = front.doc
+    met = [r for r in doc["front"] if r["search_error"] <= 50]
+    assert met and len(met) < len(doc["front"])                         # both kinds on this front
+    for r in doc["front"]:
+        if r["search_error"] <= 50:
+            assert all(_finite_positive(r[k]) for k in ("speed_ratio", "speed_ratio_q25", "speed_ratio_q75"))
+            assert r["speed_ratio_q25"] <= r["speed_ratio"] <= r["speed_ratio_q75"]
+            assert r["speed_exporter"] == "jax_fast"
+        else:
+            assert not any(k.startswith("speed") for k in r)
+    t = doc["timing"]
+    assert (t["exporter"], t["n"], t["steps"], t["timings"], t["measurements"]) == ("jax_fast", 1024, 10, 3, 3)
+    assert t["reference"] == "jax.numpy.exp2"
+    # the fastest timed program meets the target on the dense grid
+    f = doc["fastest"]
+    assert f["error"] <= 50 and _finite_positive(f["speed_ratio"])
+    assert f["id"] is None or doc["front"][f["id"]]["program"] == f["program"]
+    # counts: every timing is one cached record; run.json and front.json agree; the log says them
+    ck = json.loads((out / "checkpoint.json").read_text())["speed"]
+    run = json.loads((out / "run.json").read_text())
+    assert doc["run"]["timed"] == run["timed"] == len(ck["records"]) >= len(met)
+    assert run["timing_cache_saved"] == ck["saved"] and run["timing_skipped"] == 0
+    done = next(ln for ln in lines if ln.startswith("done ("))
+    assert f"timed {run['timed']} (cache saved {run['timing_cache_saved']})" in done
+    assert done in (out / "log.txt").read_text()
+    assert any(ln.startswith("fastest timed: ") for ln in lines)
+
+
+def test_pick_best_is_the_fastest_meeting_the_target(timed_run):
+    _, front, _ = timed_run
+    best = front.pick("best")
+    assert best.text == front.doc["fastest"]["program"] and best.error <= 50
+    assert best.name == (f"id {best.id}" if best.id is not None else "the fastest timed (not on the front)")
+    src = front.export("jax_fast")                                      # the fastest is the one exported
+    assert best.text.splitlines()[-1] in src
+    # without timings: the cheapest meeting the target
+    doc = {k: v for k, v in front.doc.items() if k not in ("fastest", "timing")}
+    untimed = numsearch.search.api.Front(doc)
+    cheapest = untimed.pick("best")
+    assert cheapest.error <= 50 and all(e.cost >= cheapest.cost for e in untimed if e.error <= 50)
+
+
+def test_pareto_shows_speed(timed_run):
+    _, front, _ = timed_run
+    table = front.table(baselines=False)
+    assert "speed [q25, q75]" in table and "fastest meeting error 50" in table
+    rows = front.pareto(baselines=False)
+    assert [r.speed_ratio is not None for r in rows] == ["speed_ratio" in e.record for e in front]
+
+
+def test_resume_keeps_the_speed_cache(tmp_path):
+    out = tmp_path / "run"
+    spec = dict(SPEC, budget={"seconds": 120, "evaluations": 20})
+    numsearch.run(spec, out)
+    before = json.loads((out / "checkpoint.json").read_text())["speed"]
+    assert before["records"]
+    lines = []
+    numsearch.run(dict(spec, budget={"seconds": 120, "evaluations": 40}), out, resume=True, progress=lines.append)
+    after = json.loads((out / "checkpoint.json").read_text())["speed"]
+    assert any(ln.startswith("resumed from") for ln in lines)
+    for k, rec in before["records"].items():                           # kept, not timed again
+        assert after["records"][k] == rec
+    run = json.loads((out / "run.json").read_text())
+    assert run["timed"] == len(after["records"]) and run["timed"] >= before["timed"]
+    assert run["timing_cache_saved"] >= before["saved"]
