@@ -140,6 +140,10 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
         status = "interrupted"
     finally:
         backend.close()
+        if speeds is not None and status != "interrupted":
+            n = speeds.settle(search.archive.front())
+            if n:
+                line(f"timed {n} program(s) of the front that meet the target and the timing budget had skipped")
         save()
         s = stats()
         line(f"done ({s.status}) in {s.seconds:.1f}s: {s.evaluations} evaluations ({s.evals_per_second:.1f}/s), "

@@ -10,6 +10,8 @@ other code, so it is timed again).  A result whose key was timed before is a
 cache hit: not timed, counted as ``saved``.  Timing has a budget: at most
 ``max_timed`` timings in the run, and the seconds spent timing at most
 ``max_fraction`` of the run's wall time; a result over it is ``skipped``.
+At the end of the run ``settle`` times the front's programs that meet the
+target and were skipped (past ``max_fraction``, within ``max_timed``).
 
 Pure Python (no JAX here): the timer is a function given to the cache;
 ``speed_cache(spec)`` builds the one a run uses.  The records and counts are
@@ -72,21 +74,33 @@ class SpeedCache:
         for r in results:
             if not r.error <= self.goal:
                 continue
-            k = self.key(r.hash, r.ops)
-            if k in self.records:
+            if self.get(r.hash, r.ops) is not None:
                 self.saved += 1
-                continue
-            if self._over_budget(elapsed()):
+            elif self._over_budget(elapsed()):
                 self.skipped += 1
-                continue
-            t0 = time.monotonic()
-            m = self.timer(r.program)
-            self.seconds += time.monotonic() - t0
-            self.timed += 1
-            self.setup = {k2: m[k2] for k2 in ("device", "jax_version", "reference") if k2 in m}
-            self.records[k] = {"program": r.program.text(), "cost": r.cost, "ops": r.ops, "hash": r.hash,
-                               "search_error": r.error, "exporter": m.get("exporter", self.cfg.exporter),
-                               **{f: m[f] for f in SPEED_FIELDS}}
+            else:
+                self._time(r)
+
+    def settle(self, front) -> int:
+        """At the end of a run: time the programs of ``front`` (results or
+        archive individuals) that meet the goal but were skipped, within
+        ``max_timed`` but past ``max_fraction`` (a front holds at most a few
+        programs); returns how many were timed."""
+        todo = [i for i in front if i.error <= self.goal and self.get(i.hash, i.ops) is None]
+        todo = todo[:max(self.cfg.max_timed - self.timed, 0)]
+        for i in todo:
+            self._time(i)
+        return len(todo)
+
+    def _time(self, r) -> None:
+        t0 = time.monotonic()
+        m = self.timer(r.program)
+        self.seconds += time.monotonic() - t0
+        self.timed += 1
+        self.setup = {k: m[k] for k in ("device", "jax_version", "reference") if k in m}
+        self.records[self.key(r.hash, r.ops)] = {
+            "program": r.program.text(), "cost": r.cost, "ops": r.ops, "hash": r.hash, "search_error": r.error,
+            "exporter": m.get("exporter", self.cfg.exporter), **{f: m[f] for f in SPEED_FIELDS}}
 
     def by_speed(self) -> list[dict]:
         """The records, fastest first (ties: cheaper, then by program text)."""

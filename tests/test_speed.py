@@ -186,3 +186,16 @@ def test_resume_keeps_the_speed_cache(tmp_path):
     run = json.loads((out / "run.json").read_text())
     assert run["timed"] == len(after["records"]) and run["timed"] >= before["timed"]
     assert run["timing_cache_saved"] >= before["saved"]
+
+
+def test_settle_times_the_skipped_front_within_max_timed():
+    calls = []
+    cache = SpeedCache(SpeedConfig(time=True, max_fraction=0.1, max_timed=2), 50.0, _fake_timer(calls))
+    cache.seconds = 5.0                                                 # the fraction binds
+    front = [_result("return x", 60.0, "h0", 0), _result("v0 = mul(x, x)\nreturn v0", 40.0, "h1"),
+             _result("v0 = fma(x, x, x)\nreturn v0", 30.0, "h2"), _result("v0 = add(x, x)\nreturn v0", 20.0, "h3")]
+    cache.tell(front, lambda: 10.0)
+    assert (cache.timed, cache.skipped) == (0, 3)
+    assert cache.settle(front) == 2 and cache.timed == 2               # h0 misses the goal; max_timed caps it
+    assert cache.get("h1", 1) and cache.get("h2", 1) and cache.get("h3", 1) is None
+    assert cache.settle(front) == 0
