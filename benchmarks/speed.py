@@ -154,7 +154,7 @@ def main(argv=None) -> int:
         return 2
     e = front.pick(a.pick)
     lo, hi = front.interval
-    print(f"{front.describe()}; program id {e.id}, cost {e.cost:g}, {e.ops} ops")
+    print(f"{front.describe()}; program {e.name}, cost {e.cost:g}, {e.ops} ops")
     print(f"JAX: chain of {a.steps} steps (output clipped into [{lo:g}, {hi:g}]), n = {a.n}, min of {a.timings} "
           f"timings, median of {a.measurements} interleaved measurements; ratio = reference time / export time")
     interp = ulp_check(e.program, target, lo, hi, fmt, ref_check=0)

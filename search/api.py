@@ -65,6 +65,7 @@ def run(source: RunSpec | Mapping | str | Path, out: str | Path | None = None, *
     and is raised again."""
     from .backend import make_backend
     from .driver import run_search
+    from .speedcache import speed_cache
 
     s = spec(source)
     if workers is not None and workers < 0:
@@ -80,15 +81,16 @@ def run(source: RunSpec | Mapping | str | Path, out: str | Path | None = None, *
     elif resume:
         raise UserError("resume: needs the run directory (out) to resume from")
     backend = make_backend(s, address)
+    speeds = speed_cache(s)
     stats, search = run_search(s, backend, out_dir, echo=progress or (lambda line: None), resume=resume,
-                               command=command)
+                               command=command, speeds=speeds)
     if stats.status == "interrupted":
         raise KeyboardInterrupt
     if out_dir is not None:
         return load_front(out_dir)
     from ..evaluators.task import TaskData
     from .rundir import front_document
-    return Front(front_document(s, search.archive.front(), TaskData(s.task).verify, stats.asdict()))
+    return Front(front_document(s, search.archive.front(), TaskData(s.task).verify, stats.asdict(), speeds))
 
 
 def _prepare_run_dir(out: Path, resume: bool, force: bool) -> None:
@@ -104,8 +106,9 @@ def _prepare_run_dir(out: Path, resume: bool, force: bool) -> None:
 # ------------------------------------------------------------------ fronts
 @dataclass(frozen=True)
 class Entry:
-    """One program of a front, as front.json records it."""
-    id: int
+    """One program of a front, as front.json records it (``id`` None: the
+    front.json's ``fastest`` program, not on the front itself)."""
+    id: int | None
     cost: float
     ops: int
     error: float                  # the run's metric, max over the dense grid (inf if not finite)
@@ -117,6 +120,11 @@ class Entry:
     @property
     def text(self) -> str:
         return self.program.text()
+
+    @property
+    def name(self) -> str:
+        """How the CLI names it: ``id 3``, or the fastest program off the front."""
+        return f"id {self.id}" if self.id is not None else "the fastest timed (not on the front)"
 
 
 def _num(v) -> float:
@@ -142,7 +150,7 @@ class Front:
     @staticmethod
     def _entry(r: Mapping) -> Entry:
         ulp = r.get("max_ulp")
-        return Entry(int(r["id"]), float(r["cost"]), int(r["ops"]), _num(r["error"]), parse_program(r["program"]),
+        return Entry(None if r["id"] is None else int(r["id"]), float(r["cost"]), int(r["ops"]), _num(r["error"]), parse_program(r["program"]),
                      None if ulp is None else _num(ulp), r.get("ulp_format"), dict(r))
 
     def __len__(self) -> int:
@@ -159,13 +167,29 @@ class Front:
         lo, hi = self.interval
         return f"{self.target} on [{lo:g}, {hi:g}], {self.format}, {self.metric} error"
 
+    @property
+    def fastest(self) -> Entry | None:
+        """front.json's ``fastest``: the fastest timed program meeting
+        ``target.error`` (on the front or not), or None."""
+        r = self.doc.get("fastest")
+        if r is None:
+            return None
+        try:
+            return self._entry(r)
+        except (KeyError, TypeError, ValueError, ProgramError) as e:
+            raise UserError(f"{self.where}: fastest: not a front entry ({type(e).__name__}: {e})"[:300]) from None
+
     def pick(self, how: str = "best") -> Entry:
-        """``best`` (the lowest error, or the cheapest meeting the spec's
-        ``target.error`` when it set one), ``cost=N`` (best of cost <= N) or ``id=K``."""
+        """``best``: with the spec's ``target.error``, the fastest measured
+        program meeting it (front.json's ``fastest``, from a run with
+        ``speed.time``), else the cheapest meeting it; without one, the
+        lowest error.  ``cost=N`` (best of cost <= N) or ``id=K``."""
         if not self.entries:
             raise UserError("the front is empty")
         if how == "best":
             goal = self.doc.get("error_target")
+            if goal is not None and self.fastest is not None:
+                return self.fastest
             if goal is not None:
                 ok = [e for e in self.entries if e.error <= goal]
                 if ok:

@@ -129,6 +129,8 @@ def _cmd_pareto(a) -> int:
                           if k != "error_float64" or doc["format"] == "real"} for r in rws],
                "baselines": [{"method": b.method, "size": b.size, "ops": b.ops, "cost": b.cost, "error": b.error}
                              for b in bases]}
+        if "fastest" in doc:
+            out["fastest"] = doc["fastest"]
         print(json.dumps(out, indent=1, default=lambda v: None))
     else:
         print(pareto.table(front.doc, rws))
@@ -155,7 +157,7 @@ def _cmd_export(a) -> int:
         err = (f"error {code_error}" + (" (exhaustive check of the compiled code)" if a.check else "")
                if code_error is not None else
                "error not measured: not bit-exact with the program, `numsearch verify --exported fast` checks it")
-        print(f"wrote {a.output} ({a.to}, {front.arithmetic(a.to, a.arith)}, program id {e.id}, cost {e.cost:g}, {err})")
+        print(f"wrote {a.output} ({a.to}, {front.arithmetic(a.to, a.arith)}, program {e.name}, cost {e.cost:g}, {err})")
     else:
         sys.stdout.write(src)
     return 0
@@ -169,7 +171,7 @@ def _cmd_verify(a) -> int:
     lo, hi = front.interval
     fmt = front.format
     exhaustive = exhaustive_possible(fmt) and not a.sampled
-    print(f"verify: program id {e.id} (cost {e.cost:g}, {e.ops} ops) of {front.target} on "
+    print(f"verify: program {e.name} (cost {e.cost:g}, {e.ops} ops) of {front.target} on "
           f"[{lo:g}, {hi:g}], {fmt}; front.json says max {front.metric} error {e.record['error']}")
     progress = _progress()
     if a.exported:

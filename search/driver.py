@@ -19,6 +19,7 @@ from .engine import Search
 from .fhash import probe_points
 from .init import INITS
 from .rundir import atomic_write, front_document, machine, versions, write_json
+from .speedcache import speed_cache
 
 
 @dataclass
@@ -29,9 +30,11 @@ class RunStats:
     hash_saved: int
     hash_saved_fraction: float
     status: str
+    timing: dict | None = None      # SpeedCache.counts() when the run times candidates
 
     def asdict(self) -> dict:
-        return dict(self.__dict__)
+        d = {k: v for k, v in self.__dict__.items() if k != "timing"}
+        return {**d, **(self.timing or {})}
 
 
 def format_front(pairs) -> str:
@@ -40,14 +43,19 @@ def format_front(pairs) -> str:
 
 def run_search(spec, backend, out: Path | None = None, echo=print, progress_every: float = 5.0,
                checkpoint_every: float = 30.0, resume: bool = False, command: str = "",
-               search_cls=Search, observer=None):
+               search_cls=Search, observer=None, speeds=None):
     """Run ``spec`` to its budget; write the run directory ``out`` if given.
     ``observer(elapsed_seconds, search)`` is called after every finished batch.
+    With ``spec.speed.time``, each finished batch's results that meet
+    ``target.error`` are timed into ``speeds`` (a ``SpeedCache``; default
+    ``speed_cache(spec)``), which the checkpoint keeps.
     Returns (RunStats, Search)."""
     task = spec.task
     data = TaskData(task)
     seeds = INITS[spec.search.init].seeds(task, spec.search.max_ops, echo)
     search = search_cls(spec.search, probe_points(task.lo, task.hi), task.hash_format, np.random.default_rng(spec.seed), seeds)
+    if speeds is None:
+        speeds = speed_cache(spec)
     prior_seconds = 0.0
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -56,6 +64,8 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
             st = json.loads(ck.read_text())
             search.restore(st["search"])
             prior_seconds = st.get("seconds", 0.0)
+            if speeds is not None and "speed" in st:
+                speeds.restore(st["speed"])
             echo(f"resumed from {ck}: {search.evaluated} evaluations, {prior_seconds:.0f}s")
         atomic_write(out / "spec.yaml", spec.source)
     log = open(out / "log.txt", "a") if out is not None else None
@@ -74,7 +84,8 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
     def stats() -> RunStats:
         el = elapsed()
         return RunStats(round(el, 2), search.evaluated, round(search.evaluated / max(el, 1e-9), 2),
-                        search.duplicates, round(search.saved_fraction, 4), status)
+                        search.duplicates, round(search.saved_fraction, 4), status,
+                        None if speeds is None else speeds.counts())
 
     def save() -> None:
         if out is None:
@@ -82,12 +93,16 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
         st = stats().asdict()
         prov = {"command": command, "seed": spec.seed, "workers": spec.workers, "budget": spec.budget.__dict__,
                 "machine": machine(), "versions": versions()}
-        write_json(out / "checkpoint.json", {"seconds": elapsed(), "search": search.state()})
-        write_json(out / "front.json", front_document(spec, search.archive.front(), vdata, {**st, **prov}))
+        ck = {"seconds": elapsed(), "search": search.state(), **({} if speeds is None else {"speed": speeds.state()})}
+        write_json(out / "checkpoint.json", ck)
+        write_json(out / "front.json", front_document(spec, search.archive.front(), vdata, {**st, **prov}, speeds))
         write_json(out / "run.json", {"name": spec.name, "task": task.describe(), **prov, **st})
 
     line(f"numsearch: {spec.name}: {task.describe()}; ops {', '.join(spec.search.ops)}; "
-         f"max_ops {spec.search.max_ops}; budget {spec.budget.seconds:g}s")
+         f"max_ops {spec.search.max_ops}; budget {spec.budget.seconds:g}s"
+         + ("" if speeds is None else f"; timing the {spec.speed.exporter} export of programs with error <= "
+                                      f"{spec.error_target:g}"))
+    timed = lambda: "" if speeds is None else "  " + speeds.summary()
     last_p = last_c = time.monotonic()
     b = spec.budget
     try:
@@ -99,6 +114,8 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
         while backend.pending():
             tag, results = backend.next_done()
             search.tell(results, tag)
+            if speeds is not None:
+                speeds.tell(results, elapsed)
             if observer is not None:
                 observer(elapsed(), search)
             status = b.status(elapsed(), search) or status
@@ -112,7 +129,7 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
                 last_p = now
                 s = stats()
                 line(f"[{s.seconds:7.1f}s] evals {s.evaluations} ({s.evals_per_second:.1f}/s)  "
-                     f"hash saved {s.hash_saved} ({100 * s.hash_saved_fraction:.0f}%)  "
+                     f"hash saved {s.hash_saved} ({100 * s.hash_saved_fraction:.0f}%){timed()}  "
                      f"best error by cost: {format_front(search.best_by_cost())}")
             if now - last_c >= checkpoint_every:
                 last_c = now
@@ -123,11 +140,20 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
         status = "interrupted"
     finally:
         backend.close()
+        if speeds is not None and status != "interrupted":
+            n = speeds.settle(search.archive.front())
+            if n:
+                line(f"timed {n} program(s) of the front that meet the target and the timing budget had skipped")
         save()
         s = stats()
         line(f"done ({s.status}) in {s.seconds:.1f}s: {s.evaluations} evaluations ({s.evals_per_second:.1f}/s), "
-             f"hash saved {s.hash_saved} evaluations ({100 * s.hash_saved_fraction:.0f}% of proposals)")
+             f"hash saved {s.hash_saved} evaluations ({100 * s.hash_saved_fraction:.0f}% of proposals)"
+             + ("" if speeds is None else f"; {speeds.summary()} in {speeds.seconds:.1f}s"))
         line(f"front: {format_front(search.best_by_cost())}")
+        if speeds is not None and speeds.records:
+            f = speeds.by_speed()[0]
+            line(f"fastest timed: cost {f['cost']:g}, error {f['search_error']:.3g}, speed ratio {f['ratio']:.3g} "
+                 f"[{f['ratio_q25']:.3g}, {f['ratio_q75']:.3g}] ({f['exporter']} vs {speeds.setup.get('reference')})")
         if log:
             log.close()
     if status == "interrupted":

@@ -37,6 +37,8 @@ class Row:
     baseline_error: float | None
     poly_error: float | None = None   # the minimax polynomial of cost <= this
     error_float64: float | None = None  # real fronts: the error of the float64 code the exporters write
+    speed_ratio: float | None = None    # timed entries: median speed ratio vs jax.numpy (> 1: faster)
+    speed_iqr: tuple | None = None      # its quartiles
 
     @property
     def poly_gain(self) -> float | None:
@@ -74,10 +76,11 @@ def rows(doc: dict, baselines: list | None) -> list[Row]:
             if b.cost <= r["cost"] and (best is None or b.error < best.error):
                 best = b
         poly = min((b.error for b in baselines or [] if b.method == "minimax" and b.cost <= r["cost"]), default=None)
-        ulp, e64 = r.get("max_ulp"), r.get("error_float64")
+        ulp, e64, sp = r.get("max_ulp"), r.get("error_float64"), r.get("speed_ratio")
         out.append(Row(r["id"], r["cost"], r["ops"], _f(r["error"]), None if ulp is None else _f(ulp),
                        None if best is None else _label(best), None if best is None else best.error, poly,
-                       None if e64 is None else _f(e64)))
+                       None if e64 is None else _f(e64), sp,
+                       None if sp is None else (r.get("speed_ratio_q25"), r.get("speed_ratio_q75"))))
     return out
 
 
@@ -87,15 +90,18 @@ def title(doc: dict) -> str:
 
 
 def table(doc: dict, rws: list[Row]) -> str:
-    """The front as text; a ``real`` front gets a column for its float64 code."""
+    """The front as text; a ``real`` front gets a column for its float64 code,
+    a timed one (``speed.time``) the speed ratio and a line for ``fastest``."""
     real = doc["format"] == "real"
+    timed = "timing" in doc or any(r.speed_ratio is not None for r in rws)
     lines = [title(doc) + f" (max over a dense grid of {doc.get('verify_points', '?')} points)"]
     if real:
         lines.append("error: the program in double-double, as scored; float64 code: as `numsearch export` writes it "
                      "(`--arith dd` keeps the first)")
     lines.append(f"{'id':>3} {'cost':>5} {'ops':>4} {'error':>10}" + (f" {'float64 code':>12}" if real else "")
                  + f" {'max ulp':>9}   {'best baseline at <= cost':<26} "
-                 f"{'its error':>10} {'gain':>8}   {'minimax poly':>12} {'gain':>8}")
+                 f"{'its error':>10} {'gain':>8}   {'minimax poly':>12} {'gain':>8}"
+                 + (f"   {'speed [q25, q75]':<22}" if timed else ""))
     for r in rws:
         ulp = "" if r.max_ulp is None else f"{r.max_ulp:.3g}"
         gain = "" if r.gain is None else f"{r.gain:.3g}x"
@@ -105,8 +111,29 @@ def table(doc: dict, rws: list[Row]) -> str:
         e64 = "not recorded" if r.error_float64 is None else f"{r.error_float64:.3e}"
         lines.append(f"{r.id:>3} {r.cost:>5g} {r.ops:>4} {r.error:>10.3e}" + (f" {e64:>12}" if real else "")
                      + f" {ulp:>9}   {r.baseline or '-':<26} "
-                     f"{be:>10} {gain:>8}   {pe:>12} {pg:>8}")
+                     f"{be:>10} {gain:>8}   {pe:>12} {pg:>8}" + (f"   {_speed(r.speed_ratio, r.speed_iqr)}" if timed else ""))
+    if timed:
+        lines.append(_fastest_line(doc))
     return "\n".join(lines)
+
+
+def _speed(ratio, iqr) -> str:
+    if ratio is None:
+        return "-"
+    q = "" if not iqr or None in iqr else f" [{iqr[0]:.3g}, {iqr[1]:.3g}]"
+    return f"{ratio:.3g}x{q}"
+
+
+def _fastest_line(doc: dict) -> str:
+    """front.json's ``fastest``, in words (what ``export --pick best`` takes)."""
+    t, f = doc.get("timing", {}), doc.get("fastest")
+    how = (f"speed: reference time / program time, the {t.get('exporter', '?')} export against "
+           f"{t.get('reference', 'jax.numpy')} on {t.get('device', '?')} (> 1: faster)")
+    if f is None:
+        return f"{how}; no timed program meets error {doc.get('error_target')} on the dense grid"
+    where = f"id {f['id']}" if f.get("id") is not None else "not on the front (a program as cheap is more accurate)"
+    return (f"{how}\nfastest meeting error {doc.get('error_target')}: {where}, cost {f['cost']:g}, "
+            f"error {_f(f['error']):.3e}, speed {_speed(f.get('speed_ratio'), (f.get('speed_ratio_q25'), f.get('speed_ratio_q75')))}")
 
 
 def plot(doc: dict, baselines: list, path: str) -> None:

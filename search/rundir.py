@@ -88,35 +88,71 @@ def float64_error(program, vdata):
     return _num(vdata.error(program, "float64"))
 
 
-def front_records(front, vdata) -> list[dict]:
-    """front.json entries: each program re-scored on the dense verify grid;
-    for ``real`` (scored in double-double) also ``error_float64``, the error of
-    the float64 code the exporters write, on the same grid."""
+def _scorer(vdata):
+    """program -> (error, max ulp) on vdata's dense grid, in the run's format."""
+    fmt = FORMATS[vdata.task.format]
+    ulp_w = METRICS["ulp"].weight(vdata.ref[0], fmt.hardware)
+
+    def score(program):
+        y = evaluate(program, vdata.x, fmt)
+        return float(np.max(pointwise_error(y, vdata.ref, vdata.w))), float(np.max(pointwise_error(y, vdata.ref, ulp_w)))
+    return score
+
+
+def _record(i, cost, ops, search_error, program, err, ulp, vdata) -> dict:
+    """One program as front.json writes it (``i``: its id)."""
     task = vdata.task
     fmt = FORMATS[task.format]
-    ulp_fmt = fmt.hardware
-    ulp_w = METRICS["ulp"].weight(vdata.ref[0], ulp_fmt)
+    rec = {"id": i, "cost": cost, "ops": ops, "error": _num(err)}
+    if fmt.is_real:
+        rec["error_float64"] = float64_error(program, vdata)
+    rec.update({"metric": task.metric, "search_error": _num(search_error), "max_ulp": _num(ulp),
+                "ulp_format": fmt.hardware.name, "program": program.text()})
+    return rec
+
+
+def front_records(front, vdata, speeds=None) -> list[dict]:
+    """front.json entries: each program re-scored on the dense verify grid;
+    for ``real`` (scored in double-double) also ``error_float64``, the error of
+    the float64 code the exporters write, on the same grid; with ``speeds``
+    (a ``SpeedCache``) the speed ratio of each entry that was timed."""
+    score = _scorer(vdata)
     out = []
     floor = np.inf
     for ind in front:
-        y = evaluate(ind.program, vdata.x, fmt)
-        err = float(np.max(pointwise_error(y, vdata.ref, vdata.w)))
+        err, ulp = score(ind.program)
         if not err < floor * (1 - 1e-4):
             continue  # not better than a cheaper program on the dense grid: not on the front
         floor = err
-        ulp = float(np.max(pointwise_error(y, vdata.ref, ulp_w)))
-        rec = {"id": len(out), "cost": ind.cost, "ops": ind.ops, "error": _num(err)}
-        if fmt.is_real:
-            rec["error_float64"] = float64_error(ind.program, vdata)
-        rec.update({"metric": task.metric, "search_error": _num(ind.error), "max_ulp": _num(ulp),
-                    "ulp_format": ulp_fmt.name, "program": ind.program.text()})
+        rec = _record(len(out), ind.cost, ind.ops, ind.error, ind.program, err, ulp, vdata)
+        timed = None if speeds is None else speeds.get(ind.hash, ind.ops)
+        if timed is not None:
+            rec.update(speeds.fields(timed))
         out.append(rec)
     return out
 
 
-def front_document(spec, front, vdata, stats: dict) -> dict:
+def fastest_record(speeds, goal: float, records: list[dict], vdata) -> dict | None:
+    """front.json's ``fastest``: the fastest timed program whose error on the
+    dense grid meets ``goal``, as an entry (``id``: its id on the front, or
+    None when it is not on it), or None."""
+    from ..primitives.program import parse_program
+
+    score = _scorer(vdata)
+    on_front = {r["program"]: r["id"] for r in records}
+    for t in speeds.by_speed():
+        prog = parse_program(t["program"])
+        err, ulp = score(prog)
+        if err <= goal:
+            rec = _record(on_front.get(t["program"]), t["cost"], t["ops"], t["search_error"], prog, err, ulp, vdata)
+            return {**rec, **speeds.fields(t)}
+    return None
+
+
+def front_document(spec, front, vdata, stats: dict, speeds=None) -> dict:
     t = spec.task
-    return {
+    records = front_records(front, vdata, speeds)
+    doc = {
         "version": FRONT_VERSION,
         "name": spec.name,
         "target": t.target, "interval": [t.lo, t.hi], "format": t.format, "metric": t.metric,
@@ -125,8 +161,12 @@ def front_document(spec, front, vdata, stats: dict) -> dict:
         "error_target": spec.error_target,
         "verify_points": len(vdata.x), "binades": t.binades, "whole": t.whole,
         "run": stats,
-        "front": front_records(front, vdata),
+        "front": records,
     }
+    if speeds is not None:
+        doc["timing"] = {"exporter": speeds.cfg.exporter, **speeds.cfg.options(), **speeds.setup}
+        doc["fastest"] = fastest_record(speeds, spec.error_target, records, vdata)
+    return doc
 
 
 def load_front(path: str | Path) -> dict:

@@ -26,6 +26,7 @@ from .fitting import FitConfig
 from .init import INITS
 from .mutation import MUTATIONS
 from .selection import SELECTORS
+from .speedcache import TIMED_EXPORTERS, SpeedConfig
 from .termination import Budget
 
 
@@ -44,6 +45,7 @@ class RunSpec:
     workers: int = 2
     seed: int = 0
     error_target: float | None = None   # target.error: the accuracy the user needs
+    speed: SpeedConfig = SpeedConfig()  # speed: timing of the programs that meet error_target
     source: str = ""             # the YAML text, copied into the run directory
 
 
@@ -57,6 +59,8 @@ _SCHEMA = {
     "cost": {"model": None, "weights": None},
     "evaluation": {"fit_points": None, "score_points": None, "verify_points": None, "binades": None},
     "fitting": {"starts": None, "lm_iters": None, "lawson_iters": None, "slp_iters": None, "perturb": None},
+    "speed": {"time": None, "exporter": None, "n": None, "steps": None, "timings": None, "measurements": None,
+              "max_timed": None, "max_fraction": None},
     "workers": None,
     "seed": None,
 }
@@ -217,13 +221,32 @@ def _build(d: dict, text: str) -> RunSpec:
     budget = Budget(seconds=_num(d, "budget.seconds", 300),
                     evaluations=_int(d, "budget.evaluations", None, 1, allow_none=True),
                     stop_when=tuple(sorted(stop_when)))
+    error_target = _num(d, "target.error", None, allow_none=True)
+    speed = _speed(d, fmt, error_target)
     name = _get(d, "name", "run")
     if not isinstance(name, str):
         raise SpecError(f"name: must be a string, got {name!r}")
     return RunSpec(name=name, task=task, search=search, budget=budget, fit=fit,
                    batch=_int(d, "search.batch", 8, 1), workers=_int(d, "workers", 2, 0),
-                   seed=_int(d, "seed", 0, 0), error_target=_num(d, "target.error", None, allow_none=True),
-                   source=text)
+                   seed=_int(d, "seed", 0, 0), error_target=error_target, speed=speed, source=text)
+
+
+def _speed(d: dict, fmt: str, error_target: float | None) -> SpeedConfig:
+    """The ``speed`` section: timing needs a hardware format and target.error."""
+    D = SpeedConfig
+    cfg = SpeedConfig(time=_bool(d, "speed.time", D.time), exporter=_choice(d, "speed.exporter", D.exporter, TIMED_EXPORTERS),
+                      n=_int(d, "speed.n", D.n, 1), steps=_int(d, "speed.steps", D.steps, 1),
+                      timings=_int(d, "speed.timings", D.timings, 1),
+                      measurements=_int(d, "speed.measurements", D.measurements, 1),
+                      max_timed=_int(d, "speed.max_timed", D.max_timed, 0),
+                      max_fraction=_num(d, "speed.max_fraction", D.max_fraction))
+    if cfg.time:
+        f = FORMATS[fmt]
+        if f.is_real or f.precision > 24:
+            raise SpecError(f"speed.time: timing ranks programs of hardware formats (float32 and narrower), not {fmt}")
+        if error_target is None:
+            raise SpecError("speed.time: needs target.error (timing ranks the programs that meet it)")
+    return cfg
 
 
 def load_spec(path: str | Path) -> RunSpec:

@@ -1,0 +1,147 @@
+"""Speed as the second objective: the measured speed ratio of every candidate
+that meets the error target, cached by functional hash.
+
+After each finished batch the run loop hands its results to ``SpeedCache.tell``.
+A result whose search error meets ``target.error`` is timed once
+(``timing.speed_ratio_program`` of its ``speed.exporter`` export against the
+target's jax.numpy function, with the spec's ``speed`` settings); the key is
+its functional hash and op count (the same function in fewer instructions is
+other code, so it is timed again).  A result whose key was timed before is a
+cache hit: not timed, counted as ``saved``.  Timing has a budget: at most
+``max_timed`` timings in the run, and the seconds spent timing at most
+``max_fraction`` of the run's wall time; a result over it is ``skipped``.
+At the end of the run ``settle`` times the front's programs that meet the
+target and were skipped (past ``max_fraction``, within ``max_timed``).
+
+Pure Python (no JAX here): the timer is a function given to the cache;
+``speed_cache(spec)`` builds the one a run uses.  The records and counts are
+JSON-able (``state``/``restore``: they travel in checkpoint.json).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+TIMED_EXPORTERS = ("jax_fast", "jax")   # exports speed_ratio_program can time
+SPEED_FIELDS = ("ratio", "ratio_q25", "ratio_q75", "ratio_min", "ratio_max", "program_ns", "reference_ns")
+
+
+@dataclass(frozen=True)
+class SpeedConfig:
+    """The spec's ``speed`` section (timing settings: see ``timing.speed_ratio``)."""
+    time: bool = False            # time the candidates that meet target.error
+    exporter: str = "jax_fast"    # the export timed (a name in TIMED_EXPORTERS)
+    n: int = 16384                # values in the timed vector
+    steps: int = 100              # applications in the chain
+    timings: int = 40             # calls per measurement (its minimum is taken)
+    measurements: int = 5         # interleaved measurements (median ratio, quartiles)
+    max_timed: int = 200          # timings in the whole run at most
+    max_fraction: float = 0.5     # seconds timing at most this fraction of the run's wall time
+
+    def options(self) -> dict:
+        return {"n": self.n, "steps": self.steps, "timings": self.timings, "measurements": self.measurements}
+
+
+class SpeedCache:
+    """Speed ratios of the programs that meet ``goal``, keyed by (functional
+    hash, ops); ``timer(program) -> speed_ratio dict``."""
+
+    def __init__(self, cfg: SpeedConfig, goal: float, timer: Callable[[object], dict]):
+        self.cfg = cfg
+        self.goal = goal
+        self.timer = timer
+        self.records: dict[str, dict] = {}
+        self.timed = 0          # timings made
+        self.saved = 0          # timings the cache saved (a result whose key was timed)
+        self.skipped = 0        # results that met the goal but were over the timing budget
+        self.seconds = 0.0      # spent timing
+        self.setup: dict = {}   # device, reference, jax version of the timings
+
+    @staticmethod
+    def key(hash_: str, ops: int) -> str:
+        return f"{hash_}/{ops}"
+
+    def get(self, hash_: str, ops: int) -> dict | None:
+        return self.records.get(self.key(hash_, ops))
+
+    def _over_budget(self, elapsed: float) -> bool:
+        return self.timed >= self.cfg.max_timed or self.seconds > self.cfg.max_fraction * elapsed
+
+    def tell(self, results, elapsed: Callable[[], float]) -> None:
+        """Time each result that meets the goal and is not cached (within the
+        budget; ``elapsed()`` is the run's wall time so far)."""
+        for r in results:
+            if not r.error <= self.goal:
+                continue
+            if self.get(r.hash, r.ops) is not None:
+                self.saved += 1
+            elif self._over_budget(elapsed()):
+                self.skipped += 1
+            else:
+                self._time(r)
+
+    def settle(self, front) -> int:
+        """At the end of a run: time the programs of ``front`` (results or
+        archive individuals) that meet the goal but were skipped, within
+        ``max_timed`` but past ``max_fraction`` (a front holds at most a few
+        programs); returns how many were timed."""
+        todo = [i for i in front if i.error <= self.goal and self.get(i.hash, i.ops) is None]
+        todo = todo[:max(self.cfg.max_timed - self.timed, 0)]
+        for i in todo:
+            self._time(i)
+        return len(todo)
+
+    def _time(self, r) -> None:
+        t0 = time.monotonic()
+        m = self.timer(r.program)
+        self.seconds += time.monotonic() - t0
+        self.timed += 1
+        self.setup = {k: m[k] for k in ("device", "jax_version", "reference") if k in m}
+        self.records[self.key(r.hash, r.ops)] = {
+            "program": r.program.text(), "cost": r.cost, "ops": r.ops, "hash": r.hash, "search_error": r.error,
+            "exporter": m.get("exporter", self.cfg.exporter), **{f: m[f] for f in SPEED_FIELDS}}
+
+    def by_speed(self) -> list[dict]:
+        """The records, fastest first (ties: cheaper, then by program text)."""
+        return sorted(self.records.values(), key=lambda r: (-r["ratio"], r["cost"], r["program"]))
+
+    @staticmethod
+    def fields(rec: dict) -> dict:
+        """What front.json adds to an entry that was timed."""
+        return {"speed_ratio": rec["ratio"], "speed_ratio_q25": rec["ratio_q25"],
+                "speed_ratio_q75": rec["ratio_q75"], "speed_exporter": rec["exporter"]}
+
+    def counts(self) -> dict:
+        """The run stats' timing figures."""
+        return {"timed": self.timed, "timing_cache_saved": self.saved, "timing_skipped": self.skipped,
+                "timing_seconds": round(self.seconds, 2)}
+
+    def summary(self) -> str:
+        """For the progress lines: ``timed 12 (cache saved 30, skipped 2)``."""
+        skip = f", skipped {self.skipped} over the timing budget" if self.skipped else ""
+        return f"timed {self.timed} (cache saved {self.saved}{skip})"
+
+    # ------------------------------------------------------------ checkpoint
+    def state(self) -> dict:
+        return {"records": self.records, "timed": self.timed, "saved": self.saved, "skipped": self.skipped,
+                "seconds": self.seconds, "setup": self.setup}
+
+    def restore(self, st: dict) -> None:
+        self.records = dict(st.get("records", {}))
+        self.timed, self.saved = st.get("timed", 0), st.get("saved", 0)
+        self.skipped, self.seconds = st.get("skipped", 0), st.get("seconds", 0.0)
+        self.setup = dict(st.get("setup", {}))
+
+
+def speed_cache(spec) -> SpeedCache | None:
+    """The cache a run of ``spec`` times with (None: the spec does not time)."""
+    cfg = spec.speed
+    if not cfg.time:
+        return None
+    t = spec.task
+
+    def timer(program) -> dict:
+        from .timing import speed_ratio_program
+        return speed_ratio_program(program, t.format, t.target, t.lo, t.hi, to=cfg.exporter, **cfg.options())
+    return SpeedCache(cfg, spec.error_target, timer)

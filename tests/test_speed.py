@@ -1,0 +1,201 @@
+"""Speed as the second objective: candidates meeting target.error are timed
+(cached by functional hash), front.json holds their speed ratios and the
+fastest, ``pick best`` takes it.  No assertion on the measured values beyond
+finite and positive: timings are noisy."""
+import json
+import math
+
+import pytest
+
+import numsearch
+from numsearch.primitives.program import parse_program
+from numsearch.search.evaluate import Result
+from numsearch.search.speedcache import SpeedCache, SpeedConfig
+from numsearch.search.spec import SpecError, spec_from_dict
+
+# timing cheap enough for tests: 1024 values, a 10-step chain, 3 timings, 3 measurements
+CHEAP = {"time": True, "n": 1024, "steps": 10, "timings": 3, "measurements": 3, "max_fraction": 1.0}
+SPEC = {"name": "speed_test",
+        "target": {"function": "exp2", "interval": [0, 1], "format": "float32", "metric": "ulp", "error": 50},
+        "search": {"ops": ["add", "mul", "fma"], "max_ops": 10, "init": "baselines", "population": 8, "islands": 1,
+                   "batch": 4},
+        "speed": CHEAP, "budget": {"seconds": 120, "evaluations": 40}, "evaluation": {"verify_points": 2000},
+        "workers": 0}
+
+
+def _fake_timer(calls):
+    def timer(program):
+        calls.append(program.text())
+        r = 1.0 + len(calls) / 10
+        return {"ratio": r, "ratio_q25": r - 0.05, "ratio_q75": r + 0.05, "ratio_min": r - 0.1, "ratio_max": r + 0.1,
+                "program_ns": 1.0, "reference_ns": r, "exporter": "jax_fast", "device": "cpu:cpu",
+                "reference": "jax.numpy.exp2"}
+    return timer
+
+
+def _result(text, error, h, ops=1):
+    return Result(parse_program(text), error, float(ops), ops, h)
+
+
+def test_cache_times_each_function_once_and_only_those_meeting_the_target():
+    calls = []
+    cache = SpeedCache(SpeedConfig(time=True), 50.0, _fake_timer(calls))
+    a, b = _result("v0 = mul(x, x)\nreturn v0", 10.0, "h1"), _result("v0 = add(x, x)\nreturn v0", 60.0, "h2")
+    again = _result("v0 = mul(x, x)\nreturn v0", 10.0, "h1")        # re-submitted, same hash
+    shorter = _result("return x", 40.0, "h1", ops=0)                   # same function, other code
+    cache.tell([a, b, again], lambda: 1.0)
+    cache.tell([again, shorter], lambda: 1.0)
+    assert calls == [a.program.text(), "return x"]                   # b misses the target: never timed
+    assert (cache.timed, cache.saved, cache.skipped) == (2, 2, 0)
+    assert cache.get("h1", 1)["ratio"] == 1.1 and cache.get("h2", 1) is None
+    assert cache.summary() == "timed 2 (cache saved 2)"
+    assert cache.counts() == {"timed": 2, "timing_cache_saved": 2, "timing_skipped": 0,
+                              "timing_seconds": cache.counts()["timing_seconds"]}
+    assert [r["ops"] for r in cache.by_speed()] == [0, 1]             # fastest first
+    # state survives JSON (the checkpoint) and a restored cache times nothing again
+    restored = SpeedCache(SpeedConfig(time=True), 50.0, _fake_timer(calls))
+    restored.restore(json.loads(json.dumps(cache.state())))
+    restored.tell([again, shorter], lambda: 1.0)
+    assert len(calls) == 2 and (restored.timed, restored.saved) == (2, 4)
+    assert restored.records == cache.records
+
+
+def test_cache_budget_skips_and_says_so():
+    calls = []
+    cache = SpeedCache(SpeedConfig(time=True, max_timed=1), 50.0, _fake_timer(calls))
+    cache.tell([_result("return x", 1.0, "h1", 0), _result("v0 = mul(x, x)\nreturn v0", 1.0, "h2")], lambda: 1.0)
+    assert (cache.timed, cache.skipped) == (1, 1) and len(calls) == 1
+    assert cache.summary() == "timed 1 (cache saved 0, skipped 1 over the timing budget)"
+    frac = SpeedCache(SpeedConfig(time=True, max_fraction=0.1), 50.0, _fake_timer(calls))
+    frac.seconds = 5.0                                                  # already 5 s of a 10 s run timing
+    frac.tell([_result("return x", 1.0, "h1", 0)], lambda: 10.0)
+    assert (frac.timed, frac.skipped) == (0, 1)
+
+
+def _spec(**over):
+    d = json.loads(json.dumps(SPEC))
+    for path, v in over.items():
+        sec, key = path.split("__")
+        if v is None:
+            d[sec].pop(key, None)
+        else:
+            d[sec][key] = v
+    return d
+
+
+@pytest.mark.parametrize("over,msg", [
+    ({"target__format": "float64"}, "speed.time: timing ranks programs of hardware formats (float32 and narrower), "
+                                    "not float64"),
+    ({"target__format": "real"}, "speed.time: timing ranks programs of hardware formats (float32 and narrower), not real"),
+    ({"target__error": None}, "speed.time: needs target.error"),
+    ({"speed__exporter": "c"}, "speed.exporter: unknown value 'c'"),
+    ({"speed__n": 0}, "speed.n: must be an integer >= 1"),
+    ({"speed__max_fraction": 0}, "speed.max_fraction: must be a positive number"),
+    ({"speed__time": "yes"}, "speed.time: must be true or false"),
+    ({"speed__timed": True}, "speed.timed: unknown key"),
+])
+def test_speed_spec_errors_are_one_line_naming_the_key(over, msg):
+    with pytest.raises(SpecError) as e:
+        spec_from_dict(_spec(**over))
+    assert msg in str(e.value) and "\n" not in str(e.value)
+
+
+def test_speed_spec_defaults_and_off():
+    s = spec_from_dict(_spec())
+    assert s.speed.time and (s.speed.n, s.speed.steps, s.speed.exporter) == (1024, 10, "jax_fast")
+    off = spec_from_dict(_spec(speed__time=False, target__format="float64"))   # not timing: float64 is fine
+    assert not off.speed.time and SpeedConfig().max_timed == 200
+
+
+@pytest.fixture(scope="module")
+def timed_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("speed") / "run"
+    lines = []
+    front = numsearch.run(SPEC, out, progress=lines.append)
+    return out, front, lines
+
+
+def _finite_positive(v):
+    return isinstance(v, float) and math.isfinite(v) and v > 0
+
+
+def test_timed_run_records_speed_for_entries_meeting_the_target(timed_run):
+    out, front, lines = timed_run
+    doc = front.doc
+    met = [r for r in doc["front"] if r["search_error"] <= 50]
+    assert met and len(met) < len(doc["front"])                         # both kinds on this front
+    for r in doc["front"]:
+        if r["search_error"] <= 50:
+            assert all(_finite_positive(r[k]) for k in ("speed_ratio", "speed_ratio_q25", "speed_ratio_q75"))
+            assert r["speed_ratio_q25"] <= r["speed_ratio"] <= r["speed_ratio_q75"]
+            assert r["speed_exporter"] == "jax_fast"
+        else:
+            assert not any(k.startswith("speed") for k in r)
+    t = doc["timing"]
+    assert (t["exporter"], t["n"], t["steps"], t["timings"], t["measurements"]) == ("jax_fast", 1024, 10, 3, 3)
+    assert t["reference"] == "jax.numpy.exp2"
+    # the fastest timed program meets the target on the dense grid
+    f = doc["fastest"]
+    assert f["error"] <= 50 and _finite_positive(f["speed_ratio"])
+    assert f["id"] is None or doc["front"][f["id"]]["program"] == f["program"]
+    # counts: every timing is one cached record; run.json and front.json agree; the log says them
+    ck = json.loads((out / "checkpoint.json").read_text())["speed"]
+    run = json.loads((out / "run.json").read_text())
+    assert doc["run"]["timed"] == run["timed"] == len(ck["records"]) >= len(met)
+    assert run["timing_cache_saved"] == ck["saved"] and run["timing_skipped"] == 0
+    done = next(ln for ln in lines if ln.startswith("done ("))
+    assert f"timed {run['timed']} (cache saved {run['timing_cache_saved']})" in done
+    assert done in (out / "log.txt").read_text()
+    assert any(ln.startswith("fastest timed: ") for ln in lines)
+
+
+def test_pick_best_is_the_fastest_meeting_the_target(timed_run):
+    _, front, _ = timed_run
+    best = front.pick("best")
+    assert best.text == front.doc["fastest"]["program"] and best.error <= 50
+    assert best.name == (f"id {best.id}" if best.id is not None else "the fastest timed (not on the front)")
+    src = front.export("jax_fast")                                      # the fastest is the one exported
+    assert best.text.splitlines()[-1] in src
+    # without timings: the cheapest meeting the target
+    doc = {k: v for k, v in front.doc.items() if k not in ("fastest", "timing")}
+    untimed = numsearch.search.api.Front(doc)
+    cheapest = untimed.pick("best")
+    assert cheapest.error <= 50 and all(e.cost >= cheapest.cost for e in untimed if e.error <= 50)
+
+
+def test_pareto_shows_speed(timed_run):
+    _, front, _ = timed_run
+    table = front.table(baselines=False)
+    assert "speed [q25, q75]" in table and "fastest meeting error 50" in table
+    rows = front.pareto(baselines=False)
+    assert [r.speed_ratio is not None for r in rows] == ["speed_ratio" in e.record for e in front]
+
+
+def test_resume_keeps_the_speed_cache(tmp_path):
+    out = tmp_path / "run"
+    spec = dict(SPEC, budget={"seconds": 120, "evaluations": 20})
+    numsearch.run(spec, out)
+    before = json.loads((out / "checkpoint.json").read_text())["speed"]
+    assert before["records"]
+    lines = []
+    numsearch.run(dict(spec, budget={"seconds": 120, "evaluations": 40}), out, resume=True, progress=lines.append)
+    after = json.loads((out / "checkpoint.json").read_text())["speed"]
+    assert any(ln.startswith("resumed from") for ln in lines)
+    for k, rec in before["records"].items():                           # kept, not timed again
+        assert after["records"][k] == rec
+    run = json.loads((out / "run.json").read_text())
+    assert run["timed"] == len(after["records"]) and run["timed"] >= before["timed"]
+    assert run["timing_cache_saved"] >= before["saved"]
+
+
+def test_settle_times_the_skipped_front_within_max_timed():
+    calls = []
+    cache = SpeedCache(SpeedConfig(time=True, max_fraction=0.1, max_timed=2), 50.0, _fake_timer(calls))
+    cache.seconds = 5.0                                                 # the fraction binds
+    front = [_result("return x", 60.0, "h0", 0), _result("v0 = mul(x, x)\nreturn v0", 40.0, "h1"),
+             _result("v0 = fma(x, x, x)\nreturn v0", 30.0, "h2"), _result("v0 = add(x, x)\nreturn v0", 20.0, "h3")]
+    cache.tell(front, lambda: 10.0)
+    assert (cache.timed, cache.skipped) == (0, 3)
+    assert cache.settle(front) == 2 and cache.timed == 2               # h0 misses the goal; max_timed caps it
+    assert cache.get("h1", 1) and cache.get("h2", 1) and cache.get("h3", 1) is None
+    assert cache.settle(front) == 0
