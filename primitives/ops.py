@@ -115,22 +115,24 @@ OPS.register("neg", Op(
 
 
 # ------------------------------------------ range reduction (see reduction.py)
-def _reduction_op(name, arity, commutative, doc, latex, partials, mp, dd):
+def _reduction_op(name, arity, commutative, doc, latex, partials, mp, dd, fast=None):
     """An op whose float64 form is ``reduction.<name>_``, its SymPy form
     ``reduction.<name>_sym`` and exported helper ``<name>_`` (each exporter
-    defines it for the run's format)."""
+    defines it for the run's format); ``fast``: its form in the fast JAX
+    export (plain jnp, not bit-exact at the edges), else the helper."""
     args = ", ".join(f"{{{i}}}" for i in range(arity))
     OPS.register(name, Op(
         name, arity, commutative, 1.0, dd=dd, f64=getattr(red, f"{name}_"), partials=partials, mp=mp,
         sym=getattr(red, f"{name}_sym"), infix=f"{name}_({args})", latex=latex, doc=doc,
-        forms=(("sympy", f"{name}_sym({args})"),)))
+        forms=(("sympy", f"{name}_sym({args})"),) + ((("jax_fast", fast),) if fast else ())))
 
 
 _reduction_op("rint", 1, False, "nearest integer, ties to even (exact)",
-              "\\operatorname{{rint}}\\left({0}\\right)", red.zero_partials, mpmath.nint, red.dd_rint)
+              "\\operatorname{{rint}}\\left({0}\\right)", red.zero_partials, mpmath.nint, red.dd_rint,
+              fast="jnp.round({0})")
 _reduction_op("ldexp", 2, False, "a * 2^trunc(b), rounded once: exact unless subnormal (then correctly "
               "rounded) or past the range (inf); 2^b need not be representable; NaN b -> NaN",
-              "{0} \\cdot 2^{{{1}}}", red.ldexp_partials, red.mp_ldexp, red.dd_ldexp)
+              "{0} \\cdot 2^{{{1}}}", red.ldexp_partials, red.mp_ldexp, red.dd_ldexp, fast="fast_ldexp_({0}, {1})")
 _reduction_op("exponent", 1, False, "e with a = m 2^e, 1/2 <= |m| < 1 (frexp), rounded to the format; "
               "0 at +-0 and +-inf, NaN at NaN",
               "\\operatorname{{exponent}}\\left({0}\\right)", red.zero_partials, red.mp_exponent,
@@ -138,11 +140,14 @@ _reduction_op("exponent", 1, False, "e with a = m 2^e, 1/2 <= |m| < 1 (frexp), r
 _reduction_op("significand", 1, False, "m with a = m 2^e, 1/2 <= |m| < 1 (frexp; exact); +-0, +-inf, NaN "
               "unchanged", "\\operatorname{{significand}}\\left({0}\\right)", red.significand_partials,
               red.mp_significand, red.dd_significand)
-_reduction_op("abs", 1, False, "|a| (exact)", "\\left|{0}\\right|", red.abs_partials, abs, red.dd_abs)
+_reduction_op("abs", 1, False, "|a| (exact)", "\\left|{0}\\right|", red.abs_partials, abs, red.dd_abs,
+              fast="jnp.abs({0})")
 _reduction_op("copysign", 2, False, "|a| with the sign of b (-0 included; exact); NaN if a or b is NaN",
               "\\operatorname{{copysign}}\\left({0}, {1}\\right)", red.copysign_partials, red.mp_copysign,
               red.dd_copysign)
 _reduction_op("min", 2, True, "the smaller of a, b (exact); NaN if either is NaN; min(-0, +0) = -0",
-              "\\min\\left({0}, {1}\\right)", red.min_partials, lambda a, b: a if a <= b else b, red.dd_min)
+              "\\min\\left({0}, {1}\\right)", red.min_partials, lambda a, b: a if a <= b else b, red.dd_min,
+              fast="jnp.minimum({0}, {1})")
 _reduction_op("max", 2, True, "the larger of a, b (exact); NaN if either is NaN; max(-0, +0) = +0",
-              "\\max\\left({0}, {1}\\right)", red.max_partials, lambda a, b: a if a >= b else b, red.dd_max)
+              "\\max\\left({0}, {1}\\right)", red.max_partials, lambda a, b: a if a >= b else b, red.dd_max,
+              fast="jnp.maximum({0}, {1})")

@@ -41,7 +41,16 @@ GUARANTEE = ("not bit-exact with the interpreter (XLA may contract a*b+c into on
 
 LANGS = ("jax_fast", "jax")  # the op forms tried, in order (then the op's infix)
 _HELPERS = {"fma_": "def fma_(a, b, c):\n    \"\"\"a*b + c as XLA sees fit: one fma if it contracts, else two roundings.\"\"\"\n"
-                    "    return a * b + c\n"}
+                    "    return a * b + c\n",
+            "fast_ldexp_": '''def fast_ldexp_(a, k):
+    """a * 2^trunc(k) as two exact power-of-two factors built from exponent bits
+    (n clipped to +-2 * bias, where every result is already 0 or inf): one rounding,
+    exact where the result is normal; subnormal results flush to zero on XLA:CPU."""
+    n = jnp.clip(k, -2 * _BIAS_, 2 * _BIAS_).astype(_I_)
+    h = n >> 1
+    p = lambda e: lax.bitcast_convert_type((e + _BIAS_).astype(_I_) << _M_, a.dtype)
+    return a * p(h) * p(n - h)
+'''}
 
 
 def fast_form(op) -> str:
@@ -96,6 +105,8 @@ def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: 
             + "import jax\nimport jax.numpy as jnp\nimport numpy as np\nfrom jax import lax\n\n"
             + f"DTYPE = jnp.{fmt.numpy_dtype}\n"
             + (f"_F, _U, _UN = jnp.{f}, jnp.{_CARRIERS[f][1]}, np.{_CARRIERS[f][1]}\n" if reduction else "")
+            + (f"_I_, _M_, _BIAS_ = jnp.int{f[-2:]}, {_CARRIERS[f][2]}, {_CARRIERS[f][3]}\n"
+               if "fast_ldexp_(" in code else "")
             + f"# the program's constants rounded to {fmt.name}"
             + (f" (unused: {', '.join(f'c{i}' for i in unused)})" if unused else "") + "\n"
             + const_lines + helpers + ("\n\n" + reduction if reduction else "") + "\n\n\ndef kernel(x):\n"
