@@ -144,6 +144,9 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
             n = speeds.settle(search.archive.front())
             if n:
                 line(f"timed {n} program(s) of the front that meet the target and the timing budget had skipped")
+            n = speeds.confirm()
+            if n:
+                line(f"checked the {n} fastest timed program(s) over every value of the interval (speed.verify)")
         save()
         s = stats()
         line(f"done ({s.status}) in {s.seconds:.1f}s: {s.evaluations} evaluations ({s.evals_per_second:.1f}/s), "

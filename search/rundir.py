@@ -134,13 +134,16 @@ def front_records(front, vdata, speeds=None) -> list[dict]:
 
 def fastest_record(speeds, goal: float, records: list[dict], vdata) -> dict | None:
     """front.json's ``fastest``: the fastest timed program whose error on the
-    dense grid meets ``goal``, as an entry (``id``: its id on the front, or
-    None when it is not on it), or None."""
+    dense grid meets ``goal`` and, where it was checked over every value
+    (``exhaustive_error``), that too, as an entry (``id``: its id on the
+    front, or None when it is not on it), or None."""
     from ..primitives.program import parse_program
 
     score = _scorer(vdata)
     on_front = {r["program"]: r["id"] for r in records}
     for t in speeds.by_speed():
+        if t.get("exhaustive_error", -1.0) > goal:
+            continue   # the grid met the goal, the exhaustive check did not
         prog = parse_program(t["program"])
         err, ulp = score(prog)
         if err <= goal:

@@ -59,7 +59,7 @@ _SCHEMA = {
     "cost": {"model": None, "weights": None},
     "evaluation": {"fit_points": None, "score_points": None, "verify_points": None, "binades": None},
     "fitting": {"starts": None, "lm_iters": None, "lawson_iters": None, "slp_iters": None, "perturb": None},
-    "speed": {"time": None, "exporter": None, "n": None, "steps": None, "timings": None, "measurements": None,
+    "speed": {"time": None, "exporter": None, "n": None, "steps": None, "timings": None, "measurements": None, "verify": None,
               "max_timed": None, "max_fraction": None},
     "workers": None,
     "seed": None,
@@ -239,7 +239,8 @@ def _speed(d: dict, fmt: str, error_target: float | None) -> SpeedConfig:
                       timings=_int(d, "speed.timings", D.timings, 1),
                       measurements=_int(d, "speed.measurements", D.measurements, 1),
                       max_timed=_int(d, "speed.max_timed", D.max_timed, 0),
-                      max_fraction=_num(d, "speed.max_fraction", D.max_fraction))
+                      max_fraction=_num(d, "speed.max_fraction", D.max_fraction),
+                      verify=_int(d, "speed.verify", D.verify, 0))
     if cfg.time:
         f = FORMATS[fmt]
         if f.is_real or f.precision > 24:

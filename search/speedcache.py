@@ -38,6 +38,7 @@ class SpeedConfig:
     measurements: int = 5         # interleaved measurements (median ratio, quartiles)
     max_timed: int = 200          # timings in the whole run at most
     max_fraction: float = 0.5     # seconds timing at most this fraction of the run's wall time
+    verify: int = 3               # at the end, exhaustive checks of the fastest (the figure of record)
 
     def options(self) -> dict:
         return {"n": self.n, "steps": self.steps, "timings": self.timings, "measurements": self.measurements}
@@ -47,10 +48,12 @@ class SpeedCache:
     """Speed ratios of the programs that meet ``goal``, keyed by (functional
     hash, ops); ``timer(program) -> speed_ratio dict``."""
 
-    def __init__(self, cfg: SpeedConfig, goal: float, timer: Callable[[object], dict]):
+    def __init__(self, cfg: SpeedConfig, goal: float, timer: Callable[[object], dict],
+                 checker: Callable[[str], float] | None = None):
         self.cfg = cfg
         self.goal = goal
         self.timer = timer
+        self.checker = checker  # program text -> its error over every value of the interval
         self.records: dict[str, dict] = {}
         self.timed = 0          # timings made
         self.saved = 0          # timings the cache saved (a result whose key was timed)
@@ -102,6 +105,23 @@ class SpeedCache:
             "program": r.program.text(), "cost": r.cost, "ops": r.ops, "hash": r.hash, "search_error": r.error,
             "exporter": m.get("exporter", self.cfg.exporter), **{f: m[f] for f in SPEED_FIELDS}}
 
+    def confirm(self) -> int:
+        """At the end of a run: check the fastest timed programs exhaustively
+        (``checker``), fastest first, until one meets the goal, at most
+        ``verify`` checks; each record keeps its ``exhaustive_error``.  The
+        dense grid can miss a worst case by a few tenths of an ulp: ``fastest``
+        then skips the ones the check failed.  Returns how many were checked."""
+        done = 0
+        for rec in self.by_speed():
+            if "exhaustive_error" not in rec:
+                if self.checker is None or done >= self.cfg.verify:
+                    break
+                rec["exhaustive_error"] = float(self.checker(rec["program"]))
+                done += 1
+            if rec["exhaustive_error"] <= self.goal:
+                break
+        return done
+
     def by_speed(self) -> list[dict]:
         """The records, fastest first (ties: cheaper, then by program text)."""
         return sorted(self.records.values(), key=lambda r: (-r["ratio"], r["cost"], r["program"]))
@@ -109,8 +129,11 @@ class SpeedCache:
     @staticmethod
     def fields(rec: dict) -> dict:
         """What front.json adds to an entry that was timed."""
-        return {"speed_ratio": rec["ratio"], "speed_ratio_q25": rec["ratio_q25"],
-                "speed_ratio_q75": rec["ratio_q75"], "speed_exporter": rec["exporter"]}
+        out = {"speed_ratio": rec["ratio"], "speed_ratio_q25": rec["ratio_q25"],
+               "speed_ratio_q75": rec["ratio_q75"], "speed_exporter": rec["exporter"]}
+        if "exhaustive_error" in rec:
+            out["exhaustive_error"] = rec["exhaustive_error"]
+        return out
 
     def counts(self) -> dict:
         """The run stats' timing figures."""
@@ -144,4 +167,9 @@ def speed_cache(spec) -> SpeedCache | None:
     def timer(program) -> dict:
         from .timing import speed_ratio_program
         return speed_ratio_program(program, t.format, t.target, t.lo, t.hi, to=cfg.exporter, **cfg.options())
-    return SpeedCache(cfg, spec.error_target, timer)
+
+    def checker(text: str) -> float:
+        from ..evaluators.verify import ulp_check
+        r = ulp_check(text, t.target, t.lo, t.hi, t.format, exhaustive=True)
+        return {"ulp": r.max_ulp, "relative": r.max_rel, "absolute": r.max_abs}[t.metric]
+    return SpeedCache(cfg, spec.error_target, timer, checker)

@@ -14,7 +14,7 @@ from numsearch.search.speedcache import SpeedCache, SpeedConfig
 from numsearch.search.spec import SpecError, spec_from_dict
 
 # timing cheap enough for tests: 1024 values, a 10-step chain, 3 timings, 3 measurements
-CHEAP = {"time": True, "n": 1024, "steps": 10, "timings": 3, "measurements": 3, "max_fraction": 1.0}
+CHEAP = {"time": True, "n": 1024, "steps": 10, "timings": 3, "measurements": 3, "max_fraction": 1.0, "verify": 1}
 SPEC = {"name": "speed_test",
         "target": {"function": "exp2", "interval": [0, 1], "format": "float32", "metric": "ulp", "error": 50},
         "search": {"ops": ["add", "mul", "fma"], "max_ops": 10, "init": "baselines", "population": 8, "islands": 1,
@@ -137,6 +137,7 @@ def test_timed_run_records_speed_for_entries_meeting_the_target(timed_run):
     # the fastest timed program meets the target on the dense grid
     f = doc["fastest"]
     assert f["error"] <= 50 and _finite_positive(f["speed_ratio"])
+    assert 0 <= f["exhaustive_error"] <= 50   # checked over every float32 of [0, 1] at the end (speed.verify)
     assert f["id"] is None or doc["front"][f["id"]]["program"] == f["program"]
     # counts: every timing is one cached record; run.json and front.json agree; the log says them
     ck = json.loads((out / "checkpoint.json").read_text())["speed"]
@@ -199,3 +200,34 @@ def test_settle_times_the_skipped_front_within_max_timed():
     assert cache.settle(front) == 2 and cache.timed == 2               # h0 misses the goal; max_timed caps it
     assert cache.get("h1", 1) and cache.get("h2", 1) and cache.get("h3", 1) is None
     assert cache.settle(front) == 0
+
+
+def test_confirm_checks_the_fastest_until_one_meets_the_goal_and_fastest_skips_failures():
+    """Exhaustive checks at the end: fastest first, stop at the first that passes,
+    at most speed.verify of them; a record whose check failed is never `fastest`."""
+    from numsearch.search.speedcache import SpeedCache, SpeedConfig
+    from numsearch.search.rundir import fastest_record
+    from numsearch.evaluators.task import Task, TaskData
+    from numsearch.primitives.program import parse_program
+    progs = {name: parse_program(f"c0 = {c}\nv0 = mul(x, c0)\nv1 = add(v0, c0)\nreturn v1")
+             for name, c in (("fast", 0.7), ("mid", 0.69), ("slow", 0.68))}
+    ratio = {"fast": 3.0, "mid": 2.0, "slow": 1.0}
+    exhaustive = {progs["fast"].text(): 5.0, progs["mid"].text(): 0.5, progs["slow"].text(): 0.1}
+    checked = []
+
+    def checker(text):
+        checked.append(text)
+        return exhaustive[text]
+    cache = SpeedCache(SpeedConfig(time=True, verify=2), 1e9, lambda p: None, checker)
+    for name, p in progs.items():
+        cache.records[name] = {"program": p.text(), "cost": 2, "ops": 2, "hash": name, "search_error": 0.1,
+                               "exporter": "jax_fast", "ratio": ratio[name], "ratio_q25": ratio[name],
+                               "ratio_q75": ratio[name], "ratio_min": 1, "ratio_max": 1, "program_ns": 1,
+                               "reference_ns": 1}
+    cache.goal = 1.0
+    assert cache.confirm() == 2 and checked == [progs["fast"].text(), progs["mid"].text()]
+    assert "exhaustive_error" not in cache.records["slow"]          # stopped at the first that passed
+    assert cache.confirm() == 0                                      # nothing checked twice
+    vdata = TaskData(Task("exp2", 0.0, 1.0, "float32", "absolute", verify_points=200))
+    best = fastest_record(cache, 1.0, [], vdata)
+    assert best["program"] == progs["mid"].text() and best["exhaustive_error"] == 0.5
