@@ -154,9 +154,14 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
              + ("" if speeds is None else f"; {speeds.summary()} in {speeds.seconds:.1f}s"))
         line(f"front: {format_front(search.best_by_cost())}")
         if speeds is not None and speeds.records:
-            f = speeds.by_speed()[0]
-            line(f"fastest timed: cost {f['cost']:g}, error {f['search_error']:.3g}, speed ratio {f['ratio']:.3g} "
-                 f"[{f['ratio_q25']:.3g}, {f['ratio_q75']:.3g}] ({f['exporter']} vs {speeds.setup.get('reference')})")
+            f = next((r for r in speeds.by_speed() if speeds.passes(r)), None)
+            if f is None:
+                line("fastest timed: none passed the exhaustive check (speed.verify)")
+            else:
+                line(f"fastest timed: cost {f['cost']:g}, error {f['search_error']:.3g}"
+                     + (f" ({f['exhaustive_error']:.4g} over every value)" if "exhaustive_error" in f else "")
+                     + f", speed ratio {f['ratio']:.3g} [{f['ratio_q25']:.3g}, {f['ratio_q75']:.3g}] "
+                     f"({f['exporter']} vs {speeds.setup.get('reference')})")
         if log:
             log.close()
     if status == "interrupted":

@@ -134,16 +134,17 @@ def front_records(front, vdata, speeds=None) -> list[dict]:
 
 def fastest_record(speeds, goal: float, records: list[dict], vdata) -> dict | None:
     """front.json's ``fastest``: the fastest timed program whose error on the
-    dense grid meets ``goal`` and, where it was checked over every value
-    (``exhaustive_error``), that too, as an entry (``id``: its id on the
-    front, or None when it is not on it), or None."""
+    dense grid meets ``goal`` and, where the run checks programs over every
+    value (``speed.verify``, at its end), whose ``exhaustive_error`` does too;
+    as an entry (``id``: its id on the front, or None when it is not on it),
+    or None (before the end of such a run, or when no check passed)."""
     from ..primitives.program import parse_program
 
     score = _scorer(vdata)
     on_front = {r["program"]: r["id"] for r in records}
     for t in speeds.by_speed():
-        if t.get("exhaustive_error", -1.0) > goal:
-            continue   # the grid met the goal, the exhaustive check did not
+        if not speeds.passes(t):
+            continue   # checked over every value and failed, or (where checks are made) not checked
         prog = parse_program(t["program"])
         err, ulp = score(prog)
         if err <= goal:

@@ -122,6 +122,13 @@ class SpeedCache:
                 break
         return done
 
+    def passes(self, rec: dict) -> bool:
+        """Whether a record may be ``fastest``: its exhaustive check met the
+        goal, or the run makes no such checks."""
+        if self.checker is None or self.cfg.verify <= 0:
+            return rec.get("exhaustive_error", -1.0) <= self.goal
+        return rec.get("exhaustive_error", float("inf")) <= self.goal
+
     def by_speed(self) -> list[dict]:
         """The records, fastest first (ties: cheaper, then by program text)."""
         return sorted(self.records.values(), key=lambda r: (-r["ratio"], r["cost"], r["program"]))

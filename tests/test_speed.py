@@ -231,3 +231,5 @@ def test_confirm_checks_the_fastest_until_one_meets_the_goal_and_fastest_skips_f
     vdata = TaskData(Task("exp2", 0.0, 1.0, "float32", "absolute", verify_points=200))
     best = fastest_record(cache, 1.0, [], vdata)
     assert best["program"] == progs["mid"].text() and best["exhaustive_error"] == 0.5
+    cache.records["mid"]["exhaustive_error"] = 2.0                  # had its check failed too:
+    assert fastest_record(cache, 1.0, [], vdata) is None             # no unchecked program stands in
