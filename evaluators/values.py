@@ -20,12 +20,6 @@ from ..primitives.formats import FORMATS, Format
 from . import reference as refmod
 
 
-def _f32_key(v: float) -> int:
-    """Ordered integer of a float32 value (-0 and +0 both give 0)."""
-    b = int(np.array(v, dtype=np.float32).view(np.int32))
-    return b if b >= 0 else -(b & 0x7FFFFFFF)
-
-
 def float32_range(lo: float, hi: float) -> list[tuple[int, int, int]]:
     """The float32 values in [lo, hi] as (sign bits, first magnitude bits, end
     magnitude bits) runs of bit patterns: every value once, +0 only."""
@@ -36,7 +30,8 @@ def float32_range(lo: float, hi: float) -> list[tuple[int, int, int]]:
         lo32 = np.nextafter(lo32, np.float32(np.inf))
     if float(hi32) > hi:
         hi32 = np.nextafter(hi32, np.float32(-np.inf))
-    k0, k1 = _f32_key(float(lo32)), _f32_key(float(hi32))
+    ov = OrderedValues(FORMATS["float32"])
+    k0, k1 = ov.key(lo32), ov.key(hi32)
     runs = []
     if k0 < 0:  # negative values -mag for mag in [max(1, -k1), -k0]
         runs.append((0x80000000, max(1, -k1), -k0 + 1))
@@ -128,7 +123,8 @@ def random_values(fmt: Format, lo: float, hi: float, n: int, rng) -> np.ndarray:
     """n values of fmt in [lo, hi]: half uniform in value, half uniform over
     float32/float64 bit patterns (so every binade is hit), rounded to fmt."""
     wide = fmt.precision is None or fmt.precision > 24
-    ftype, itype, utype = (np.float64, np.int64, np.uint64) if wide else (np.float32, np.int32, np.uint32)
+    ov = OrderedValues(FORMATS["float64" if wide else "float32"])
+    ftype = ov.ftype
     big = float(np.finfo(ftype).max)
     lo, hi = max(lo, -big), min(hi, big)
     u = rng.uniform(lo, hi, n - n // 2)
@@ -137,11 +133,8 @@ def random_values(fmt: Format, lo: float, hi: float, n: int, rng) -> np.ndarray:
         v = ftype(v)
         if (toward > 0 and float(v) < lo) or (toward < 0 and float(v) > hi):
             v = np.nextafter(v, ftype(toward * np.inf))
-        b = int(np.array(v, dtype=ftype).view(itype))
-        return b if b >= 0 else -(b & int(np.iinfo(itype).max))
+        return ov.key(v)
 
     k = rng.integers(key(lo, 1), max(key(lo, 1), key(hi, -1)) + 1, n // 2, dtype=np.int64)
-    sign = utype(1 << (8 * np.dtype(utype).itemsize - 1))
-    bits = np.where(k >= 0, k.astype(utype), np.abs(k).astype(utype) | sign)
-    x = fmt.round(np.concatenate([u, bits.view(ftype).astype(np.float64)]))
+    x = fmt.round(np.concatenate([u, ov.values(k)]))
     return x[(x >= lo) & (x <= hi)]

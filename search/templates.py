@@ -40,6 +40,11 @@ def _hex(v: float) -> str:
     return float(v).hex()
 
 
+def _rnd(fmt: Format, v: float) -> float:
+    """v rounded to the format."""
+    return float(fmt.round([v])[0])
+
+
 def _horner(r: str, coeffs: list[float], first_c: int, first_v: int) -> tuple[list[str], list[str], str]:
     """Constant and instruction lines of sum coeffs[i] r^i by Horner in fma."""
     n = len(coeffs) - 1
@@ -52,13 +57,12 @@ def _horner(r: str, coeffs: list[float], first_c: int, first_v: int) -> tuple[li
 
 
 def _clamps(fmt: Format, lo: float, hi: float) -> tuple[list[str], list[str]]:
-    rnd = lambda v: float(fmt.round([v])[0])
-    return ([f"c0 = {_hex(rnd(hi))}", f"c1 = {_hex(rnd(lo))}"], ["v0 = min(x, c0)", "v1 = max(v0, c1)"])
+    return ([f"c0 = {_hex(_rnd(fmt, hi))}", f"c1 = {_hex(_rnd(fmt, lo))}"], ["v0 = min(x, c0)", "v1 = max(v0, c1)"])
 
 
 def _exp(fmt: Format, degree: int) -> Program:
     p = fmt.precision
-    rnd = lambda v: float(fmt.round([v])[0])
+    rnd = lambda v: _rnd(fmt, v)
     ln2hi = math.ldexp(round(math.ldexp(math.log(2), 16)), -16)       # 16 bits: k * ln2hi exact for |k| < 2^8
     ln2lo = rnd(math.log(2) - ln2hi)
     cs, lines = _clamps(fmt, math.log(2.0 ** (fmt.emin - p - 1)), math.log(fmt.max_finite) + 1)
@@ -71,7 +75,7 @@ def _exp(fmt: Format, degree: int) -> Program:
 
 def _exp2(fmt: Format, degree: int) -> Program:
     p = fmt.precision
-    rnd = lambda v: float(fmt.round([v])[0])
+    rnd = lambda v: _rnd(fmt, v)
     cs, lines = _clamps(fmt, float(fmt.emin - p - 1), math.log2(fmt.max_finite) + 1)
     lines += ["v2 = rint(v1)", "v3 = sub(v1, v2)"]
     pc, pl, out = _horner("v3", [rnd(math.log(2) ** i / math.factorial(i)) for i in range(degree + 1)], 2, 4)
