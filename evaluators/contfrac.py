@@ -58,7 +58,7 @@ def cf_cost(m: int, n: int) -> int:
 def cf_program(num, den, fmt: Format | str = "real") -> Program | None:
     """Program for sum num[k] x^k / sum den[k] x^k, constants rounded to fmt."""
     fmt = FORMATS[fmt] if isinstance(fmt, str) else fmt
-    rnd = float if fmt.is_real else (lambda v: float(fmt.round(np.float64(float(v)))))
+    rnd = float if fmt.is_real else (lambda v: float(fmt.op_format.round(np.float64(float(v)))))
     consts: list = []
     instrs: list = []
 

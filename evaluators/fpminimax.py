@@ -74,6 +74,7 @@ def _lp_refit(grid: FitGrid, sel, coeffs: list, free: list[int]):
 def fpminimax(grid: FitGrid, coeffs_x: list, fmt: Format):
     """Round the x-coefficients of a minimax polynomial to ``fmt`` one at a time,
     refitting the rest: (rounded coefficients as floats, weighted max error on the grid)."""
+    fmt = fmt.op_format   # a mixed format's coefficients are values of its compute format
     sel = np.unique(np.linspace(0, len(grid) - 1, min(LP_POINTS, len(grid))).astype(int))
     with mpmath.workdps(DPS):
         cur = [mpmath.mpf(c) for c in coeffs_x]

@@ -55,7 +55,7 @@ def _strip(coeffs) -> list:
 def horner_program(num, den=None, fmt: Format | str = "real") -> Program:
     """Program for sum num[k] x^k (/ sum den[k] x^k if den), coefficients rounded to fmt."""
     fmt = FORMATS[fmt] if isinstance(fmt, str) else fmt
-    rnd = float if fmt.is_real else (lambda v: float(fmt.round(np.float64(float(v)))))
+    rnd = float if fmt.is_real else (lambda v: float(fmt.op_format.round(np.float64(float(v)))))
     dn = _strip(den if den is not None else [1])
     with mpmath.workdps(50):
         lead = mpmath.mpf(dn[-1])

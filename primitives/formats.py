@@ -7,6 +7,11 @@ float64 arrays; ``round`` maps float64 values to the nearest value of the
 format (round to nearest, ties to even, gradual underflow, overflow to
 infinity, or to NaN for formats without infinities), in one rounding.
 
+A mixed format (``bfloat16@float32``) stores, rounds and counts ULPs in its
+output format (bfloat16) while every instruction rounds to its ``compute``
+format (float32): the result is rounded once more, to the output, at the
+end, as ML frameworks evaluate transcendental functions in narrow formats.
+
 ``real`` is not a hardware format: programs evaluate in double-double
 arithmetic (about 106 bits), so error figures are trustworthy far below 1e-15,
 but they are stored, hashed, exported and ULP-counted as float64 programs
@@ -33,6 +38,13 @@ class Format:
     c_type: str          # the C type that carries values of this format
     numpy_dtype: str     # numpy / ml_dtypes dtype name of the format's storage
     description: str
+    compute: str | None = None   # mixed formats: the format every instruction rounds to
+
+    @property
+    def op_format(self) -> "Format":
+        """The format each instruction (and each constant) rounds to: ``compute``
+        for a mixed format, the format itself otherwise."""
+        return FORMATS[self.compute] if self.compute else self
 
     @property
     def is_real(self) -> bool:
@@ -126,6 +138,18 @@ _fmt("float8_e4m3fn", 4, -6, 448.0, False, "float", "float8_e4m3fn",
      "OCP FP8 E4M3 (no infinities; overflow gives NaN), every op rounded")
 _fmt("float8_e5m2", 3, -14, 57344.0, True, "float", "float8_e5m2",
      "OCP FP8 E5M2, every op rounded")
+
+
+def _mixed(out: str, compute: str):
+    o, c = FORMATS[out], FORMATS[compute]
+    FORMATS.register(f"{out}@{compute}", Format(
+        f"{out}@{compute}", o.precision, o.emin, o.max_finite, o.has_inf, o.c_type, o.numpy_dtype,
+        f"{out} results computed in {compute}: every op rounded to {compute}, the result once more to {out}",
+        compute=compute))
+
+
+for _out in ("float16", "bfloat16", "float8_e4m3fn", "float8_e5m2"):
+    _mixed(_out, "float32")
 
 
 def get_format(name: str) -> Format:

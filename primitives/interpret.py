@@ -1,7 +1,8 @@
 """Evaluate straight-line programs on arrays.
 
 ``evaluate(prog, x, fmt)``: every instruction rounded once to ``fmt`` (constants
-are first rounded to ``fmt``); for ``real`` the result is a double-double
+are first rounded to ``fmt``; for a mixed format, to its ``compute`` format,
+and the result once more to ``fmt``); for ``real`` the result is a double-double
 ``(hi, lo)`` pair, otherwise a float64 array holding values of ``fmt``.
 
 ``value_and_jacobian(prog, x, consts)``: float64 values and the derivatives
@@ -44,8 +45,10 @@ def evaluate(prog, x, fmt="real", consts=None):
         zero = np.zeros_like(x)
         cv = [(np.full_like(x, c), zero) for c in cs]
         return walk(prog, (x, zero), cv, lambda op, args: OPS[op].real(*args))
-    cv = [np.full_like(x, c) for c in fmt.round(np.asarray(cs, dtype=np.float64))] if len(cs) else []
-    return walk(prog, x, cv, lambda op, args: OPS[op].rounded(args, fmt))
+    opf = fmt.op_format
+    cv = [np.full_like(x, c) for c in opf.round(np.asarray(cs, dtype=np.float64))] if len(cs) else []
+    y = walk(prog, x, cv, lambda op, args: OPS[op].rounded(args, opf))
+    return fmt.round(y) if opf is not fmt else y
 
 
 def evaluate_float(prog, x, fmt="real", consts=None) -> np.ndarray:

@@ -84,6 +84,9 @@ def eval_float32(program, x32: np.ndarray) -> np.ndarray:
 
 def program_function(program, fmt_name: str) -> Callable[[np.ndarray], np.ndarray]:
     """fn(x in the format's storage dtype) -> program values (interpreter semantics)."""
-    if fmt_name == "float32" and _float32_native_ok():
+    fmt = FORMATS[fmt_name]
+    if fmt.op_format.name == "float32" and _float32_native_ok():
+        if fmt.compute:   # mixed: float32 instructions, the result rounded to the output format
+            return lambda x: fmt.round(eval_float32(program, np.asarray(x, dtype=np.float32)))
         return lambda x: eval_float32(program, x)
     return lambda x: np.broadcast_to(evaluate(program, np.asarray(x, dtype=np.float64), fmt_name), np.shape(x))

@@ -56,7 +56,7 @@ class Evaluator:
             best = None if bests is None else bests.get(cost)
             if best is None or e <= POLISH_FACTOR * best:
                 c, _ = polish(prog.with_consts(c), fx, d.ref_fit, self.fit)
-            prog = prog.with_consts(fmt.round(np.asarray(c)) if not fmt.is_real else c)
+            prog = prog.with_consts(fmt.op_format.round(np.asarray(c)) if not fmt.is_real else c)
         err = d.error(prog)
         return Result(prog, err, cost, prog.ops, functional_hash(prog, self.probes, self.task.hash_format))
 

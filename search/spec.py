@@ -52,7 +52,7 @@ class RunSpec:
 _SCHEMA = {
     "name": None,
     "description": None,
-    "target": {"function": None, "interval": None, "format": None, "metric": None, "error": None},
+    "target": {"function": None, "interval": None, "format": None, "compute": None, "metric": None, "error": None},
     "search": {"ops": None, "max_ops": None, "population": None, "islands": None, "migrate_every": None, "restart_after": None, "init": None, "init_ops": None,
                "selector": None, "hashing": None, "batch": None, "mutations": None, "dedup_retries": None},
     "budget": {"seconds": None, "evaluations": None, "stop_when": None},
@@ -166,6 +166,13 @@ def _build(d: dict, text: str) -> RunSpec:
     except TargetError as e:
         raise SpecError(f"target.function: {e}") from None
     fmt = _choice(d, "target.format", "real", FORMATS)
+    compute = _get(d, "target.compute", None)
+    if compute is not None and compute != fmt:
+        mixed = [n for n in FORMATS if FORMATS[n].compute and n.startswith(f"{fmt}@")]
+        if f"{fmt}@{compute}" not in FORMATS:
+            raise SpecError(f"target.compute: {fmt} results can be computed in "
+                            f"{', '.join(FORMATS[n].compute for n in mixed) or 'nothing but ' + fmt}, not {compute!r}")
+        fmt = f"{fmt}@{compute}"
     iv = _get(d, "target.interval")
     whole = iv == "whole"
     if whole:

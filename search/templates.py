@@ -41,8 +41,8 @@ def _hex(v: float) -> str:
 
 
 def _rnd(fmt: Format, v: float) -> float:
-    """v rounded to the format."""
-    return float(fmt.round([v])[0])
+    """v rounded to the format its instructions compute in."""
+    return float(fmt.op_format.round([v])[0])
 
 
 def _horner(r: str, coeffs: list[float], first_c: int, first_v: int) -> tuple[list[str], list[str], str]:

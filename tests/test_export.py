@@ -178,6 +178,11 @@ def _load(src, tmp_path_factory, name):
 
 
 # ------------------------------------------------------------ run exports
+def _ident(fmt: str) -> str:
+    """The format's name as part of an identifier (mixed formats: bfloat16@float32)."""
+    return fmt.replace("@", "_at_")
+
+
 def _dtype(fmt):
     import ml_dtypes
     name = semantics(fmt).numpy_dtype
@@ -191,7 +196,7 @@ def numpy_out(tmp_path_factory):
         x = inputs(fmt).astype(_dtype(fmt))
         out = {}
         for op, i, p in all_programs(fmt):
-            mod = _load(export(p, fmt, "numpy", p.text()), tmp_path_factory, f"np_{fmt}_{op}_{i}")
+            mod = _load(export(p, fmt, "numpy", p.text()), tmp_path_factory, f"np_{_ident(fmt)}_{op}_{i}")
             y = mod.approx(x)
             assert y.dtype == _dtype(fmt)
             out[op, i] = y.astype(np.float64)
@@ -207,7 +212,7 @@ def jax_out(tmp_path_factory):
     def run(fmt):
         x = inputs(fmt).astype(_dtype(fmt))
         progs = all_programs(fmt)
-        mods = [_load(export(p, fmt, "jax", p.text()), tmp_path_factory, f"jx_{fmt}_{op}_{i}") for op, i, p in progs]
+        mods = [_load(export(p, fmt, "jax", p.text()), tmp_path_factory, f"jx_{_ident(fmt)}_{op}_{i}") for op, i, p in progs]
         with jax.enable_x64(semantics(fmt).name == "float64"):
             # one jit for the whole format (compile time): the kernels embedded
             # in an outer jit, constants and zero passed as its arguments
@@ -229,7 +234,7 @@ def c_out(tmp_path_factory):
         ct = "double" if semantics(fmt).name == "float64" else "float"
         src = []                 # program's static helpers renamed by macros
         for op, i, p in all_programs(fmt):
-            name = f"approx_{fmt}_{op}_{i}"
+            name = f"approx_{_ident(fmt)}_{op}_{i}"
             code = export(p, fmt, "c", p.text(), name=name)
             helpers = re.findall(r"^static \w+ (\w+)\(", code, re.M)  # renamed for each program
             src += ["\n".join(f"#define {h} {h}{name}" for h in helpers), code,
@@ -237,8 +242,8 @@ def c_out(tmp_path_factory):
                     f"void run_{name}(const {ct} *x, {ct} *y, long n)",
                     f"{{\n    long i;\n    for (i = 0; i < n; i++)\n        y[i] = {name}(x[i]);\n}}"]
             fns[fmt, op, i] = (f"run_{name}", np.float64 if ct == "double" else np.float32)
-        (d / f"{fmt}.c").write_text("\n".join(src) + "\n")
-        files.append(f"{fmt}.c")
+        (d / f"{_ident(fmt)}.c").write_text("\n".join(src) + "\n")
+        files.append(f"{_ident(fmt)}.c")
     flags = ["-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-fPIC", "-c"]
     half = len(files) // 2
     jobs = [subprocess.Popen([gcc, *flags, *part], cwd=d, stderr=subprocess.PIPE, text=True)

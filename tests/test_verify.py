@@ -177,7 +177,8 @@ def test_result_is_frozen_and_asdict_is_its_json():
     d = V.sampled_check(IDENTITY, "x", 0.0, 1.0, "real", samples=100).asdict()
     assert "reference_check" not in d and "program_ops" not in d and d["ulp_format"] == "float64"
     assert [n for n in FORMATS if V.exhaustive_possible(n)] == [
-        "float32", "float16", "bfloat16", "float8_e4m3fn", "float8_e5m2"]
+        "float32", "float16", "bfloat16", "float8_e4m3fn", "float8_e5m2",
+        "float16@float32", "bfloat16@float32", "float8_e4m3fn@float32", "float8_e5m2@float32"]
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")

@@ -51,10 +51,10 @@ def real_wrapper(op_name: str, lang: str) -> tuple[str, str]:
 
 
 def rounded_consts(program, fmt: Format) -> list[float]:
-    """The program's constants rounded to ``fmt`` (what the interpreter uses)."""
+    """The program's constants rounded to ``fmt``'s instruction format (what the interpreter uses)."""
     if not program.consts:
         return []
-    return [float(c) for c in fmt.round(np.asarray(program.consts, dtype=np.float64))]
+    return [float(c) for c in fmt.op_format.round(np.asarray(program.consts, dtype=np.float64))]
 
 
 def live(program) -> list[int]:

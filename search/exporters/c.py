@@ -72,8 +72,9 @@ static float rnd_(double v)
 
 def export_c(program, fmt_name: str, header_comment: str = "", name: str = "approx") -> str:
     fmt = semantics(fmt_name)
-    narrow = fmt.name not in ("float32", "float64")
-    ctype = "double" if fmt.name == "float64" else "float"
+    opf = fmt.op_format   # what every instruction rounds to (a mixed format's compute format)
+    narrow = opf.name not in ("float32", "float64")
+    ctype = "double" if opf.name == "float64" else "float"
     ktype = "double" if narrow else ctype  # the type constants and arithmetic use
     consts = rounded_consts(program, fmt)
 
@@ -89,6 +90,8 @@ def export_c(program, fmt_name: str, header_comment: str = "", name: str = "appr
     out = program.out
     if out[0] == "c" and narrow:
         out = f"(float){out}"
+    if fmt.compute:   # mixed: the float result rounded once more, to the output format
+        out = f"rnd_({out})"
     body = "\n".join(lines)
     helpers = ""
     includes = "#include <math.h>\n"
@@ -100,11 +103,13 @@ def export_c(program, fmt_name: str, header_comment: str = "", name: str = "appr
             f = "fma" if ctype == "double" else "fmaf"
             helpers += f"\nstatic {ctype} fma_({ctype} a, {ctype} b, {ctype} c)\n{{\n    return {f}(a, b, c);\n}}\n"
     helpers += c_helpers(body, ktype)
-    if narrow and helpers_used(body, ["rnd_"]):
-        helpers += _rnd_src(fmt)
+    if (narrow or fmt.compute) and helpers_used(body + out, ["rnd_"]):
+        helpers += _rnd_src(fmt if fmt.compute else opf)
     note = (f"numsearch export (C99): {name}() in {arithmetic(fmt_name)}.\n"
-            + f"Every instruction is rounded once to {fmt.name} (nearest, ties to even); constants\n"
-            + f"are {fmt.name} values" + (", carried in float; ops run in double, then rnd_().\n" if narrow else ".\n")
+            + f"Every instruction is rounded once to {opf.name} (nearest, ties to even); constants\n"
+            + f"are {opf.name} values" + (", carried in float; ops run in double, then rnd_().\n" if narrow else ".\n")
+            + (f"The result is rounded once more, to {fmt.name} (rnd_), and returned in a float.\n"
+               if fmt.compute else "")
             + "Build: cc -O2 -std=c99 file.c -lm (or -ffp-contract=off: a*b + c must not be\n"
             + "fused); never -ffast-math. Assumes FLT_EVAL_METHOD == 0 (x86-64, AArch64).")
     head = (header_comment.strip("\n") + "\n\n" if header_comment.strip() else "") + note
