@@ -133,6 +133,9 @@ _reduction_op("rint", 1, False, "nearest integer, ties to even (exact)",
 _reduction_op("ldexp", 2, False, "a * 2^trunc(b), rounded once: exact unless subnormal (then correctly "
               "rounded) or past the range (inf); 2^b need not be representable; NaN b -> NaN",
               "{0} \\cdot 2^{{{1}}}", red.ldexp_partials, red.mp_ldexp, red.dd_ldexp, fast="fast_ldexp_({0}, {1})")
+_reduction_op("pow2", 1, False, "2^trunc(a) (ldexp(1, a)): exact powers of two, subnormal ones included; "
+              "+inf above the range, 0 below; NaN a -> NaN",
+              "2^{{{0}}}", red.zero_partials, red.mp_pow2, red.dd_pow2)
 _reduction_op("exponent", 1, False, "e with a = m 2^e, 1/2 <= |m| < 1 (frexp), rounded to the format; "
               "0 at +-0 and +-inf, NaN at NaN",
               "\\operatorname{{exponent}}\\left({0}\\right)", red.zero_partials, red.mp_exponent,

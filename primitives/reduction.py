@@ -17,6 +17,13 @@ Semantics (the same in the interpreter and every exporter):
                      finite nonzero a overflows or underflows anyway); NaN k
                      gives NaN; inf k acts as +-2200.  +-0, +-inf and NaN a
                      are returned unchanged.
+``pow2(a)``          2^n, n = trunc(a) (meant integer-valued: a rint result),
+                     i.e. ldexp(1, a): exact for every power of two of the
+                     format (subnormal ones included), +inf above the
+                     largest, 0 below the smallest; NaN gives NaN.  With a
+                     product it scales by 2^k where ldexp's exactness at the
+                     ends is not needed (the fast JAX form builds it from
+                     exponent bits in two integer instructions).
 ``exponent(a)``      the integer e with a = m * 2^e, 0.5 <= |m| < 1 (C's frexp
                      exponent, subnormals included), rounded to the format
                      (exact in all formats but float8_e5m2, whose 3-bit
@@ -37,7 +44,7 @@ dtype and keep it; the NumPy exporter copies their source into the module it
 writes, so exported NumPy code runs the interpreter's own functions.  The
 ``*_sym`` SymPy forms are copied into SymPy exports likewise.  Derivatives
 (for constant fitting) are 0 where an op is piecewise constant (rint,
-exponent, and ldexp in k).
+pow2, exponent, and ldexp in k).
 """
 from __future__ import annotations
 
@@ -76,6 +83,11 @@ def ldexp_(a, k):
     """a * 2^trunc(k), rounded once (C ldexp); k saturated at +-2200, NaN k -> NaN."""
     n = np.where(np.isnan(k), 0, np.clip(np.trunc(k), -2200, 2200)).astype(np.int64)
     return np.where(np.isnan(k), a + k, np.ldexp(a, n))
+
+
+def pow2_(a):
+    """2^trunc(a) (ldexp(1, a)): exact powers of two, inf above the range, 0 below, NaN at NaN."""
+    return ldexp_(np.ones_like(a), a)
 
 
 def exponent_(a):
@@ -176,6 +188,11 @@ def dd_ldexp(a, k):
     return ldexp_(a[0], n), ldexp_(a[1], n)
 
 
+def dd_pow2(k):
+    n = _dd_trunc(k)
+    return pow2_(n), np.zeros_like(n)
+
+
 def _dd_exponent(a):
     """(renormalized a, its frexp exponent): hi's, less one where hi is a power
     of two and lo pulls the value below it."""
@@ -234,6 +251,10 @@ def mp_ldexp(a, k):
     return mpmath.ldexp(a, mp_trunc(k))
 
 
+def mp_pow2(k):
+    return mpmath.ldexp(mpmath.mpf(1), mp_trunc(k))
+
+
 def mp_exponent(a):
     return mpmath.mpf(0) if a == 0 else mpmath.mpf(mpmath.frexp(a)[1])
 
@@ -258,6 +279,12 @@ def ldexp_sym(a, k):
     """a * 2^trunc(k) (no saturation: the exact real function)."""
     import sympy
     return a * 2 ** (sympy.sign(k) * sympy.floor(sympy.Abs(k)))
+
+
+def pow2_sym(k):
+    """2^trunc(k) (no range: the exact real function)."""
+    import sympy
+    return 2 ** (sympy.sign(k) * sympy.floor(sympy.Abs(k)))
 
 
 def exponent_sym(a):

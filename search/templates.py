@@ -5,13 +5,19 @@ a polynomial kernel on the reduced interval and undoes the reduction, for
 the whole domain of a format (``target.interval: whole``); the search
 (``search.init: template``) sows it at every polynomial degree that fits
 ``max_ops`` and may keep, change or throw away any part of it.  Polynomial
-coefficients start at the Taylor values; the fitter refines them.
+coefficients start at the Taylor values (at the middle of the reduced
+interval); the fitter refines them.
 
 - ``exp``: x clamped to [ln 2^(emin-p-1), ln max + 1] (so the ends saturate
   to 0 and inf), k = rint(x / ln 2), r = x - k ln2hi - k ln2lo (two fmas,
   Cody-Waite: ln2hi has 16 significant bits), e^r by Horner in fma,
   ldexp(e^r, k).
-- ``exp2``: the same with k = rint(x), r = x - k (exact), 2^r by Horner.
+- ``exp_pow2``: k = rint(x / ln 2 - 1/2) (floor, but for ties), r = x - k ln 2
+  in [0, ln 2] (hi and lo), the kernel in [1, 2], times pow2(k): a single
+  power of two (k spans emax - emin + 1 values, each a normal power), which
+  the fast export builds from exponent bits in two instructions; cheaper
+  than ldexp, less accurate (r reaches ln 2).
+- ``exp2``: the same as ``exp`` with k = rint(x), r = x - k (exact), 2^r by Horner.
 """
 from __future__ import annotations
 
@@ -73,6 +79,29 @@ def _exp(fmt: Format, degree: int) -> Program:
     return parse_program("\n".join(cs + pc + lines + pl + [f"v{v} = ldexp({out}, v3)", f"return v{v}"]))
 
 
+def _taylor_at(m: float, degree: int) -> list[float]:
+    """Monomial coefficients (r^0 first) of the Taylor polynomial of e^r at r = m."""
+    from numpy.polynomial import Polynomial as P
+    p = sum((P([-m, 1.0]) ** i * (math.exp(m) / math.factorial(i)) for i in range(degree + 1)), P([0.0]))
+    return [float(c) for c in p.coef]
+
+
+def _exp_pow2(fmt: Format, degree: int) -> Program:
+    p = fmt.precision
+    rnd = lambda v: _rnd(fmt, v)
+    ln2hi = math.ldexp(round(math.ldexp(math.log(2), 16)), -16)
+    ln2lo = rnd(math.log(2) - ln2hi)
+    emax = math.frexp(fmt.max_finite)[1] - 1
+    # past hi = (emax + 1.25) ln 2, k = emax + 1 and 2^k = inf; below lo = ln 2^(emin-p-1), 0
+    cs, lines = _clamps(fmt, math.log(2.0 ** (fmt.emin - p - 1)), (emax + 1.25) * math.log(2))
+    cs += [f"c2 = {_hex(rnd(1 / math.log(2)))}", f"c3 = {_hex(-0.5)}", f"c4 = {_hex(-ln2hi)}", f"c5 = {_hex(-ln2lo)}"]
+    lines += ["v2 = fma(v1, c2, c3)", "v3 = rint(v2)", "v4 = fma(v3, c4, v1)", "v5 = fma(v3, c5, v4)"]
+    pc, pl, out = _horner("v5", [rnd(c) for c in _taylor_at(math.log(2) / 2, degree)], 6, 6)
+    v = 6 + len(pl)
+    return parse_program("\n".join(cs + pc + lines + pl + [f"v{v} = pow2(v3)", f"v{v + 1} = mul({out}, v{v})",
+                                                            f"return v{v + 1}"]))
+
+
 def _exp2(fmt: Format, degree: int) -> Program:
     p = fmt.precision
     rnd = lambda v: _rnd(fmt, v)
@@ -85,6 +114,10 @@ def _exp2(fmt: Format, degree: int) -> Program:
 
 TEMPLATES.register("exp", Template("exp", ("exp",), ("min", "max", "mul", "rint", "fma", "ldexp"), _exp,
                                    "Cody-Waite reduction by ln 2 (hi and lo), Horner kernel, ldexp"))
+TEMPLATES.register("exp_pow2", Template("exp_pow2", ("exp",), ("min", "max", "fma", "rint", "pow2", "mul"),
+                                        _exp_pow2, "k = rint(x / ln 2 - 1/2), r = x - k ln 2 in [0, ln 2] (hi "
+                                        "and lo), Horner kernel, times pow2(k): one factor, built from "
+                                        "exponent bits in the fast export"))
 TEMPLATES.register("exp2", Template("exp2", ("exp2",), ("min", "max", "rint", "sub", "fma", "ldexp"), _exp2,
                                     "reduction by rint(x), Horner kernel, ldexp"))
 

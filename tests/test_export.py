@@ -150,7 +150,7 @@ def same_bits(a, b):
 def ftz_mask(fmt, prog, x):
     """Elements where XLA:CPU's flush-to-zero may act: some value on the way
     (argument, unrounded or rounded result) is subnormal in the JAX carrier."""
-    f = semantics(fmt)
+    f = semantics(fmt).op_format   # the format values are computed in (a mixed format: its compute format)
     if f.emin > -126:
         return np.zeros(x.shape, bool)
     lim = 2.0 ** (-1021 if f.name == "float64" else -125)

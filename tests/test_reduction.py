@@ -93,7 +93,7 @@ def _ref_max(f, a, b):
     return a if a > b else b
 
 
-REFERENCE = {"rint": _ref_rint, "ldexp": _ref_ldexp, "exponent": _ref_exponent, "significand": _ref_significand,
+REFERENCE = {"rint": _ref_rint, "ldexp": _ref_ldexp, "pow2": lambda f, a: _ref_ldexp(f, 1.0, a), "exponent": _ref_exponent, "significand": _ref_significand,
              "abs": lambda f, a: abs(a), "copysign": _ref_copysign, "min": _ref_min, "max": _ref_max}
 
 

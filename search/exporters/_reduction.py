@@ -1,5 +1,5 @@
 """The helpers the range-reduction ops (``primitives/reduction.py``: rint, ldexp,
-exponent, significand, abs, copysign, min, max) call in exported code, one
+pow2, exponent, significand, abs, copysign, min, max) call in exported code, one
 set per language; each exporter adds those its program uses.
 
 NumPy and SymPy exports get the source of the interpreter's own forms
@@ -18,7 +18,7 @@ from ...primitives import reduction
 
 from ._common import helpers_used
 
-NAMES = ["rint_", "ldexp_", "exponent_", "significand_", "abs_", "copysign_", "min_", "max_"]
+NAMES = ["rint_", "ldexp_", "pow2_", "exponent_", "significand_", "abs_", "copysign_", "min_", "max_"]
 SYM_NAMES = [n + "sym" for n in NAMES]
 
 
@@ -67,6 +67,11 @@ def max_(a, b):
     """NaN if either is NaN; max(-0, +0) = +0."""
     return jnp.where(jnp.isnan(a) | jnp.isnan(b), a + b,
                      jnp.where(a > b, a, jnp.where(b > a, b, jnp.where(jnp.signbit(a), b, a))))
+''',
+    "pow2_": '''
+def pow2_(a):
+    """2^trunc(a) as ldexp(1, a)."""
+    return ldexp_(jnp.ones_like(a), a)
 ''',
     "exponent_": '''
 def exponent_(a):
@@ -121,6 +126,7 @@ _C = {
     "max_": ("/* NaN if either is NaN (unlike fmax); max(-0, +0) = +0 */\nstatic $T max_($T a, $T b)\n{\n"
              "    if (isnan(a) || isnan(b))\n        return a + b;\n    if (a != b)\n        return a > b ? a : b;\n"
              "    return signbit(a) ? b : a;\n}\n"),
+    "pow2_": "/* 2^trunc(a) as ldexp(1, a) */\nstatic $T pow2_($T a)\n{\n    return ldexp_(1, a);\n}\n",
     "exponent_": ("/* frexp's exponent: 0 at +-0 and +-inf, NaN at NaN */\n"
                   "static $T exponent_($T a)\n{\n    int e = 0;\n"
                   "    if (isnan(a))\n        return a;\n    if (isfinite(a))\n        (void)frexp$S(a, &e);\n"

@@ -33,12 +33,14 @@ import textwrap
 from ...primitives.ops import OPS
 
 from ._common import arithmetic, comment, decimal, live, live_consts, rounded_consts, semantics
+from ._ranges import value_ranges
 from ._reduction import NAMES as REDUCTION_NAMES, jax_helpers
 from .jax_ import _CARRIERS
 
 GUARANTEE = ("not bit-exact with the interpreter (XLA may contract a*b+c into one fma, flushes subnormals); "
              "the ULP figure of record is the exhaustive check of this compiled function")
 
+_EXP_RANGE = {"float32": (-126, 127), "float64": (-1022, 1023)}   # carrier -> (emin, emax)
 LANGS = ("jax_fast", "jax")  # the op forms tried, in order (then the op's infix)
 _HELPERS = {"fma_": "def fma_(a, b, c):\n    \"\"\"a*b + c as XLA sees fit: one fma if it contracts, else two roundings.\"\"\"\n"
                     "    return a * b + c\n",
@@ -50,7 +52,30 @@ _HELPERS = {"fma_": "def fma_(a, b, c):\n    \"\"\"a*b + c as XLA sees fit: one 
     h = n >> 1
     p = lambda e: lax.bitcast_convert_type((e + _BIAS_).astype(_I_) << _M_, a.dtype)
     return a * p(h) * p(n - h)
-'''}
+''',
+            "pow2_bits_": '''def pow2_bits_(k):
+    """2^k for k integer-valued in [emin - 1, emax + 1] (the exporter proved it so): k + _S_
+    holds k + bias in its low bits, shifted into the exponent field; emax + 1 gives inf,
+    emin - 1 gives 0.  Two instructions (add, shift)."""
+    return lax.bitcast_convert_type(lax.bitcast_convert_type(k + _S_, _I_) << _M_, k.dtype)
+''',
+            }
+
+
+def _pow2_form(k_range, carrier: str) -> str:
+    """pow2's fast form for an argument in ``k_range`` (``value_ranges``): 2^k from
+    exponent bits, with trunc only where k is not proved integer-valued and a clamp
+    to [emin - 1, emax + 1] (0 and inf) only on a side where k is not proved
+    within it.  Not bit-exact: a subnormal power of two comes out as 0 (XLA:CPU
+    flushes it anyway); NaN k gives a power of two or 0, not NaN."""
+    lo, hi, integer = k_range
+    emin, emax = _EXP_RANGE[carrier]
+    e = "{0}" if integer else "jnp.trunc({0})"
+    if lo < emin - 1:
+        e = f"jnp.maximum({e}, np.{carrier}({emin - 1}))"
+    if hi > emax + 1:
+        e = f"jnp.minimum({e}, np.{carrier}({emax + 1}))"
+    return f"pow2_bits_({e})"
 
 
 def fast_form(op) -> str:
@@ -72,10 +97,13 @@ def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: 
     f = carrier(fmt_name)
     consts = rounded_consts(program, fmt)
     ref = lambda r: r.upper() if r[0] == "c" else r
+    ranges = value_ranges(program.with_consts(consts)) if program.consts else value_ranges(program)
     body = []
     for k in live(program):
         ins = program.instrs[k]
         tmpl = fast_form(OPS[ins.op])
+        if ins.op == "pow2":
+            tmpl = _pow2_form(ranges[ins.args[0]], f)
         expr = tmpl.format(*(ref(a) for a in ins.args))
         for h in re.findall(r"\b([A-Za-z]\w*_)\(", expr):
             if h not in _HELPERS and h not in REDUCTION_NAMES:
@@ -107,7 +135,9 @@ def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: 
             + f"DTYPE = jnp.{fmt.numpy_dtype}\n"
             + (f"_F, _U, _UN = jnp.{f}, jnp.{_CARRIERS[f][1]}, np.{_CARRIERS[f][1]}\n" if reduction else "")
             + (f"_I_, _M_, _BIAS_ = jnp.int{f[-2:]}, {_CARRIERS[f][2]}, {_CARRIERS[f][3]}\n"
-               if "fast_ldexp_(" in code else "")
+               if "fast_ldexp_(" in code or "pow2_" in code else "")
+            + (f"_S_ = np.{f}(1.5 * 2.0 ** _M_ + _BIAS_)  # k + _S_: k + bias in the low bits\n"
+               if "pow2_" in code else "")
             + f"# the program's constants rounded to {fmt.name}"
             + (f" (unused: {', '.join(f'c{i}' for i in unused)})" if unused else "") + "\n"
             + const_lines + helpers + ("\n\n" + reduction if reduction else "") + "\n\n\ndef kernel(x):\n"
