@@ -1,8 +1,10 @@
 """The evaluator of candidate programs (the task itself: ``evaluators.task``).
 
 ``Evaluator.evaluate`` fits each candidate's
-constants, rounds them to the run's format, and scores the program in that
-format on the scoring grid.  Pure: no Ray here (see ``ray_driver``).
+constants, rounds them to the run's format (to its compute format, for a
+mixed one), for a hardware format near the front moves them over
+neighbouring format values while the score falls (``roundfit``), and scores
+the program in that format on the scoring grid.  Pure: no Ray here (see ``ray_driver``).
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from ..evaluators.task import Task, TaskData
 from .chain import chain_start
 from .fhash import functional_hash, probe_points
 from .fitting import FitConfig, fit_constants, polish
+from .roundfit import refine_rounded
 
 
 POLISH_FACTOR = 4.0
@@ -48,16 +51,18 @@ class Evaluator:
         with no ``bests`` every program is polished."""
         d, fmt = self.data, self.task.fmt
         cost = self.cost_fn(prog, self.weights)
+        best = None if bests is None else bests.get(cost)
         if prog.consts:
             fx = (d.x_fit, d.ref_fit[0], d.w_fit)
             start = self._chain_start(prog)
             c, e = fit_constants(prog, fx, d.ref_fit, self.rng, self.fit, polish=False,
                                  extra_starts=() if start is None else (start,))
-            best = None if bests is None else bests.get(cost)
             if best is None or e <= POLISH_FACTOR * best:
                 c, _ = polish(prog.with_consts(c), fx, d.ref_fit, self.fit)
             prog = prog.with_consts(fmt.op_format.round(np.asarray(c)) if not fmt.is_real else c)
         err = d.error(prog)
+        if prog.consts and not fmt.is_real and self.fit.round_evals and (best is None or err <= POLISH_FACTOR * best):
+            prog, err, _ = refine_rounded(prog, d.error, fmt.op_format, self.fit.round_evals, err)
         return Result(prog, err, cost, prog.ops, functional_hash(prog, self.probes, self.task.hash_format))
 
     def _chain_start(self, prog):

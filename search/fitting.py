@@ -38,6 +38,7 @@ class FitConfig:
     lawson_iters: int = 10     # Lawson-reweighted steps (towards minimax)
     slp_iters: int = 20
     perturb: float = 0.3       # log-scale spread of perturbed starts
+    round_evals: int = 40      # hardware formats: scorings for the search over rounded constants (roundfit)
 
 
 def _resid_fast(prog, consts, fx):

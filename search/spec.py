@@ -58,7 +58,8 @@ _SCHEMA = {
     "budget": {"seconds": None, "evaluations": None, "stop_when": None},
     "cost": {"model": None, "weights": None},
     "evaluation": {"fit_points": None, "score_points": None, "verify_points": None, "binades": None},
-    "fitting": {"starts": None, "lm_iters": None, "lawson_iters": None, "slp_iters": None, "perturb": None},
+    "fitting": {"starts": None, "lm_iters": None, "lawson_iters": None, "slp_iters": None, "perturb": None,
+                "round_evals": None},
     "speed": {"time": None, "exporter": None, "n": None, "steps": None, "timings": None, "measurements": None, "verify": None,
               "max_timed": None, "max_fraction": None},
     "workers": None,
@@ -206,7 +207,8 @@ def _build(d: dict, text: str) -> RunSpec:
                     lm_iters=_int(d, "fitting.lm_iters", FitConfig.lm_iters, 0),
                     lawson_iters=_int(d, "fitting.lawson_iters", FitConfig.lawson_iters, 0),
                     slp_iters=_int(d, "fitting.slp_iters", FitConfig.slp_iters, 0),
-                    perturb=_num(d, "fitting.perturb", FitConfig.perturb))
+                    perturb=_num(d, "fitting.perturb", FitConfig.perturb),
+                    round_evals=_int(d, "fitting.round_evals", FitConfig.round_evals, 0))
     task = Task(target=fn, lo=float(iv[0]), hi=float(iv[1]), format=fmt, metric=metric,
                 cost_model=_choice(d, "cost.model", "ops", COST_MODELS),
                 cost_weights=tuple(sorted((k, float(v)) for k, v in weights.items())),
