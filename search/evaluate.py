@@ -2,7 +2,9 @@
 
 ``Evaluator.evaluate`` fits each candidate's
 constants, rounds them to the run's format (to its compute format, for a
-mixed one), for a hardware format near the front moves them over
+mixed one; for a hardware format the program's own constants, rounded, are
+kept instead if they score better: the fit does not see rounding), for a
+hardware format near the front moves them over
 neighbouring format values while the score falls (``roundfit``), and scores
 the program in that format on the scoring grid.  Pure: no Ray here (see ``ray_driver``).
 """
@@ -59,8 +61,15 @@ class Evaluator:
                                  extra_starts=() if start is None else (start,))
             if best is None or e <= POLISH_FACTOR * best:
                 c, _ = polish(prog.with_consts(c), fx, d.ref_fit, self.fit)
-            prog = prog.with_consts(fmt.op_format.round(np.asarray(c)) if not fmt.is_real else c)
-        err = d.error(prog)
+            fitted = prog.with_consts(fmt.op_format.round(np.asarray(c)) if not fmt.is_real else c)
+            err = d.error(fitted)
+            if not fmt.is_real:   # the fit ignores rounding: keep the constants it started from if they score better
+                kept = prog.with_consts(fmt.op_format.round(np.asarray(prog.consts)))
+                e0 = d.error(kept)
+                fitted, err = (kept, e0) if e0 < err else (fitted, err)
+            prog = fitted
+        else:
+            err = d.error(prog)
         if prog.consts and not fmt.is_real and self.fit.round_evals and (best is None or err <= POLISH_FACTOR * best):
             prog, err, _ = refine_rounded(prog, d.error, fmt.op_format, self.fit.round_evals, err)
         return Result(prog, err, cost, prog.ops, functional_hash(prog, self.probes, self.task.hash_format))

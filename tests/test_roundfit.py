@@ -44,3 +44,21 @@ def test_refine_stops_at_the_budget():
     prog = parse_program("c0 = 0x1.8p+0\nc1 = 0x1p+0\nv0 = fma(c0, x, c1)\nreturn v0")
     _, err, evals = refine_rounded(prog, d.error, BF16, 3)
     assert evals == 3 and err <= d.error(prog)
+
+
+def test_evaluator_never_scores_a_program_below_its_own_rounded_constants():
+    """float32 exp over its whole domain from the exp_pow2 template (Taylor coefficients):
+    the real-valued fit, blind to rounding, lands worse than the start here; the
+    evaluator keeps whichever scores better, then searches the rounded lattice."""
+    from numsearch.evaluators.domain import whole_domain
+    from numsearch.search.evaluate import Evaluator
+    from numsearch.search.fitting import FitConfig
+    from numsearch.search.templates import TEMPLATES
+
+    lo, hi = whole_domain("exp", F32)
+    task = Task("exp", lo, hi, "float32", "ulp", fit_points=256, score_points=1024, binades=True, whole=True)
+    prog = TEMPLATES["exp_pow2"].build(F32, 6)
+    start = TaskData(task).error(prog)
+    for evals in (0, 20):
+        res = Evaluator(task, 0, FitConfig(round_evals=evals)).evaluate_one(prog)
+        assert res.error <= start and all(F32.representable(np.array(res.program.consts)))
