@@ -61,7 +61,8 @@ def check_target(task, cost_only: bool = False) -> None:
     t = Target(task.target)
     fmt = task.fmt
     hw = fmt.hardware
-    pts = sample_grid(fmt, task.lo, task.hi, PROBE_POINTS)
+    with np.errstate(all="ignore"):     # an interval spanning the whole float64 range overflows hi - lo
+        pts = sample_grid(fmt, task.lo, task.hi, PROBE_POINTS)
     pts = np.unique(np.concatenate([[task.lo, task.hi], pts]))
     if len(pts) < 4 and not cost_only:
         raise _interval(f"[{task.lo!r}, {task.hi!r}] holds {len(pts)} {fmt.name} value(s); at least 4 "
