@@ -193,7 +193,7 @@ def _horner(fit: Fit, fmt) -> Program:
 
 
 def _cf(fit: Fit, fmt) -> Program | None:
-    return cf_program(fit.num, fit.den, fmt)
+    return None if fit.den is None else cf_program(fit.num, fit.den, fmt)   # a polynomial has no fraction
 
 
 @dataclass(frozen=True)

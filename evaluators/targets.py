@@ -72,6 +72,52 @@ def _check(node: ast.AST, text: str) -> None:
     raise TargetError(f"unsupported syntax in {text!r}: {ast.dump(node)[:40]}")
 
 
+# mpmath values beyond 2^(2^16) in size are far outside every format: they are
+# saturated (to +-inf, or 0), and functions whose result would be that large are
+# not computed (exp(10**10**10) would need a number of 10^10 digits: it hangs).
+_HUGE = 2 ** 16
+_GROWTH = {"exp": (mpmath.inf, 0), "exp2": (mpmath.inf, 0), "expm1": (mpmath.inf, -1), "sinh": (mpmath.inf, -mpmath.inf),
+           "cosh": (mpmath.inf, mpmath.inf), "sigmoid": (1, 0), "gamma": (mpmath.inf, 0)}
+_PERIODIC = ("sin", "cos", "tan")
+
+
+def _bounded(v):
+    """v with magnitudes beyond 2^(2^16) saturated (see _HUGE)."""
+    if isinstance(v, mpmath.mpf) and v and mpmath.isfinite(v):
+        m = mpmath.mag(v)
+        if m > _HUGE:
+            return mpmath.inf if v > 0 else -mpmath.inf
+        if m < -_HUGE:
+            return mpmath.mpf(0)
+    return v
+
+
+def _mp_call(name: str, a):
+    """FUNCTIONS[name] at a, without computing results beyond 2^(2^16)."""
+    if isinstance(a, mpmath.mpf) and mpmath.isfinite(a):
+        if name in _GROWTH and abs(a) > (5000 if name == "gamma" else _HUGE):
+            hi, lo = _GROWTH[name]
+            return mpmath.mpf(hi if a > 0 else lo)
+        if name in _PERIODIC and mpmath.mag(a) > 2048:
+            return mpmath.nan      # no meaningful phase beyond every format's range
+    return _bounded(FUNCTIONS[name][0](a))
+
+
+def _mp_pow(a, b):
+    """a ** b, saturated without computing it when |a ** b| is beyond 2^(2^16)."""
+    if isinstance(a, mpmath.mpf) and isinstance(b, mpmath.mpf) and mpmath.isfinite(a) and mpmath.isfinite(b) and a and b:
+        with mpmath.workprec(53):
+            size = b * mpmath.log(abs(a), 2)
+        if abs(size) > _HUGE:
+            if a < 0 and b != mpmath.floor(b):
+                return mpmath.nan
+            if size < 0:
+                return mpmath.mpf(0)
+            odd = a < 0 and abs(b) < 2 ** 64 and int(b) % 2 == 1
+            return -mpmath.inf if odd else mpmath.inf
+    return _bounded(a ** b)
+
+
 def _walk(node: ast.AST, x, lib: str):
     """Evaluate the checked tree with mpmath (lib='mp') or build it in SymPy."""
     if isinstance(node, ast.Expression):
@@ -79,6 +125,10 @@ def _walk(node: ast.AST, x, lib: str):
     if isinstance(node, ast.BinOp):
         a, b = _walk(node.left, x, lib), _walk(node.right, x, lib)
         op = _BINOPS[type(node.op)]
+        if lib == "mp":
+            if op == "**":
+                return _mp_pow(a, b)
+            return _bounded(a + b if op == "+" else a - b if op == "-" else a * b if op == "*" else a / b)
         return a + b if op == "+" else a - b if op == "-" else a * b if op == "*" else a / b if op == "/" else a ** b
     if isinstance(node, ast.UnaryOp):
         v = _walk(node.operand, x, lib)
@@ -100,7 +150,7 @@ def _walk(node: ast.AST, x, lib: str):
     arg = _walk(node.args[0], x, lib)
     mpf, sform = FUNCTIONS[node.func.id]
     if lib == "mp":
-        return mpf(arg)
+        return _mp_call(node.func.id, arg)
     import sympy
     return getattr(sympy, sform)(arg) if isinstance(sform, str) else sform(sympy, arg)
 

@@ -21,6 +21,7 @@ from ..primitives.program import Program, ProgramError, parse_program
 
 from .errors import UserError
 from .examples import examples
+from .show import show
 from .spec import RunSpec, SpecError, load_spec, parse_spec, spec_from_dict
 
 _RUN_FILES = ("checkpoint.json", "front.json", "run.json", "log.txt")
@@ -63,27 +64,40 @@ def run(source: RunSpec | Mapping | str | Path, out: str | Path | None = None, *
     run in ``out`` from its checkpoint; ``force`` overwrites a run there.
     Ctrl-C (KeyboardInterrupt) stops the run with a consistent run directory
     and is raised again."""
+    from . import checkpoint
     from .backend import make_backend
     from .driver import run_search
     from .speedcache import speed_cache
 
     s = spec(source)
-    if workers is not None and workers < 0:
-        raise UserError(f"workers: must be >= 0, got {workers}")
-    if seconds is not None and not seconds > 0:
-        raise UserError(f"seconds: must be > 0, got {seconds}")
-    s = replace(s, workers=s.workers if workers is None else workers, seed=s.seed if seed is None else seed)
+    s = replace(s, workers=s.workers if workers is None else _count("workers", workers),
+                seed=s.seed if seed is None else _count("seed", seed))
     if seconds is not None:
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds <= 1e8:
+            raise UserError(f"seconds: must be a number > 0 and at most 1e8 (about three years), got {show(seconds)}")
         s = replace(s, budget=replace(s.budget, seconds=float(seconds)))
+    if address is not None and (not isinstance(address, str) or not address.strip()):
+        raise UserError(f"address: must be a Ray address (auto or HOST:PORT), got {show(address)}")
+    if s.workers > 0 and not address:
+        from .ray_driver import check_workers
+        check_workers(s.workers, "this machine")
+    _check_grids(s)
     out_dir = None if out is None else Path(out)
-    if out_dir is not None:
-        _prepare_run_dir(out_dir, resume, force)
-    elif resume:
+    if out_dir is None and resume:
         raise UserError("resume: needs the run directory (out) to resume from")
-    backend = make_backend(s, address)
-    speeds = speed_cache(s)
-    stats, search = run_search(s, backend, out_dir, echo=progress or (lambda line: None), resume=resume,
-                               command=command, speeds=speeds)
+    lock = state = None
+    if out_dir is not None:
+        lock = _prepare_run_dir(out_dir, resume, force)
+    try:
+        if resume:
+            state = checkpoint.load(out_dir, s)
+        backend = make_backend(s, address)
+        speeds = speed_cache(s)
+        stats, search = run_search(s, backend, out_dir, echo=progress or (lambda line: None), resume=resume,
+                                   command=command, speeds=speeds, state=state)
+    finally:
+        if lock is not None:
+            lock.release()
     if stats.status == "interrupted":
         raise KeyboardInterrupt
     if out_dir is not None:
@@ -93,14 +107,52 @@ def run(source: RunSpec | Mapping | str | Path, out: str | Path | None = None, *
     return Front(front_document(s, search.archive.front(), TaskData(s.task).verify, stats.asdict(), speeds))
 
 
-def _prepare_run_dir(out: Path, resume: bool, force: bool) -> None:
+def _count(name: str, v) -> int:
+    """A workers or seed override: an integer >= 0 within ``limits.LIMITS``."""
+    from .limits import limit
+
+    top, why = limit(name)
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= top:
+        raise UserError(f"{name}: must be >= 0, an integer of at most {top:g} ({why}), got {show(v)}")
+    return v
+
+
+def _check_grids(s: RunSpec) -> None:
+    """The target is finite on the grids the run will score (a pole the spec's probe missed)."""
+    from ..evaluators.targetcheck import check_grids
+    from ..evaluators.targets import TargetError
+    from ..evaluators.task import TaskData
+
+    try:
+        check_grids(TaskData(s.task))
+    except TargetError as e:
+        raise UserError(f"target.function: {e}") from None
+
+
+def _prepare_run_dir(out: Path, resume: bool, force: bool):
+    """Create and lock the run directory (a ``RunLock``), refusing to overwrite a run."""
+    from .lock import RunLock
+
     if out.exists() and not out.is_dir():
         raise UserError(f"out: {out} exists and is not a directory")
-    if out.is_dir() and (out / "checkpoint.json").exists() and not resume and not force:
-        raise UserError(f"out: {out} already holds a run (resume, --resume, continues it; force, --force, overwrites it)")
-    if force and not resume:
-        for f in _RUN_FILES:
-            (out / f).unlink(missing_ok=True)
+    if resume and not out.is_dir():
+        raise UserError(f"resume: {out} does not exist (no run to resume there; run without --resume)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as e:
+        raise UserError(f"out: cannot create {show(str(out), 120)} ({getattr(e, 'strerror', None) or e})") from None
+    lock = RunLock(out)
+    try:
+        if (out / "checkpoint.json").exists() and not resume and not force:
+            raise UserError(f"out: {out} already holds a run (resume, --resume, continues it; force, --force, "
+                            f"overwrites it)")
+        if force and not resume:
+            for f in _RUN_FILES:
+                (out / f).unlink(missing_ok=True)
+    except BaseException:
+        lock.release()
+        raise
+    return lock
 
 
 # ------------------------------------------------------------------ fronts
@@ -135,6 +187,9 @@ class Front:
     """A run's Pareto front (the front.json document), cheapest first."""
 
     def __init__(self, doc: Mapping, where: str = "front.json"):
+        from .frontschema import validate
+
+        validate(doc if not isinstance(doc, Mapping) else dict(doc), where)
         self.doc = dict(doc)
         self.where = where
         try:
@@ -334,17 +389,23 @@ def _xla() -> str:
 
 def load_front(path: str | Path) -> Front:
     """The front of a run directory or a front.json file."""
+    from .yamlload import read_text
+
     p = Path(path)
-    f = p / "front.json" if p.is_dir() else p
-    if not p.exists():
-        raise UserError(f"{path}: no such run directory or front.json")
     try:
-        doc = json.loads(f.read_text())
-    except FileNotFoundError:
-        raise UserError(f"{path}: has no front.json (is the run still starting?)") from None
-    except OSError as e:
-        raise UserError(f"{path}: cannot read ({e.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        f = p / "front.json" if p.is_dir() else p
+        exists = p.exists()
+    except (OSError, ValueError):
+        raise UserError(f"{show(str(path), 120)}: not a usable path") from None
+    if not exists:
+        raise UserError(f"{path}: no such run directory or front.json")
+    if not f.exists():
+        raise UserError(f"{path}: has no front.json (is the run still starting?)")
+    try:
+        doc = json.loads(read_text(f, "front.json", limit=64 << 20))
+    except (json.JSONDecodeError, RecursionError, ValueError) as e:
+        if isinstance(e, UserError):
+            raise
         raise UserError(f"{path}: front.json is not valid JSON") from None
     if not isinstance(doc, dict):
         raise UserError(f"{path}: not a numsearch front (a JSON object is expected)")

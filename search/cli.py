@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
-import signal
 import sys
 from pathlib import Path
 
-from . import api
+from . import api, signals
 from .errors import UserError
+from .show import one_line
 
 DESCRIPTION = """\
 numsearch evolves straight-line programs (+ - * / fma and constants, rounded
@@ -61,12 +62,19 @@ examples:
 """
 
 
-def _fail(msg: str) -> int:
-    print(f"numsearch: error: {msg}", file=sys.stderr)
-    return 2
+def _fail(msg: str, status: int = 2) -> int:
+    print(f"numsearch: error: {one_line(msg)}", file=sys.stderr)
+    return status
 
 
-_FLAGS = ("pick", "to", "out", "workers", "seconds", "seed", "resume", "force", "arith", "check", "exported")
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (exit status 2), like every other bad input."""
+
+    def error(self, message):
+        raise UserError(f"{self.prog}: {message} (--help explains)")
+
+
+_FLAGS = ("pick", "to", "out", "workers", "seconds", "seed", "resume", "force", "arith", "check", "exported", "address")
 
 
 def _as_flag(msg: str) -> str:
@@ -78,22 +86,28 @@ def _as_flag(msg: str) -> str:
     return f"--{name}: {rest}" if sep and name in _FLAGS else msg
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def _cmd_run(a) -> int:
     named = Path(a.spec).exists() or a.spec.endswith((".yaml", ".yml")) or "/" in a.spec
     spec = api.spec(Path(a.spec) if named else a.spec)   # else an installed example's name
     out = Path(a.out) if a.out else Path("out") / spec.name
     command = "numsearch " + " ".join(shlex.quote(x) for x in sys.argv[1:])
-    signal.signal(signal.SIGTERM, _interrupt)  # kill / batch schedulers: stop cleanly like Ctrl-C
+    started = out.is_dir() and (out / "checkpoint.json").exists()
     try:
         api.run(spec, out, workers=a.workers, seed=a.seed, seconds=a.seconds, address=a.address,
                 progress=lambda s: print(s, flush=True), resume=a.resume, force=a.force, command=command)
     except KeyboardInterrupt:
-        print(f"interrupted: the run directory {out} is consistent (resume with --resume)", file=sys.stderr)
+        if (out / "checkpoint.json").exists():
+            print(f"interrupted: the run directory {out} is consistent (resume with --resume)", file=sys.stderr)
+        else:
+            print("interrupted before the run started", file=sys.stderr)
         return 130
+    except UserError:
+        raise
+    except Exception as e:
+        if (out / "log.txt").exists() and (started or (out / "checkpoint.json").exists()):
+            return _fail(f"the run crashed ({type(e).__name__}: {e}); {out}/run.json records it and "
+                         f"{out}/log.txt holds the traceback", 1)
+        raise
     print(f"wrote {out}/front.json")
     return 0
 
@@ -150,6 +164,10 @@ def _cmd_export(a) -> int:
     src, code_error = front.export_with_error(a.to, a.pick, a.arith, a.check, _progress())
     if a.output:
         from .rundir import atomic_write
+        if Path(a.output).exists() and not a.force:
+            raise UserError(f"-o: {a.output} exists (--force overwrites it)")
+        if Path(a.output).is_dir():
+            raise UserError(f"-o: {a.output} is a directory")
         try:
             atomic_write(Path(a.output), src)
         except OSError as err:
@@ -166,6 +184,10 @@ def _cmd_export(a) -> int:
 def _cmd_verify(a) -> int:
     from ..evaluators.verify import exhaustive_possible
 
+    if not 1 <= a.samples <= 10 ** 7:
+        raise UserError(f"--samples: must be from 1 to 1e7 (mpmath references at every point), got {a.samples}")
+    if not 1 <= a.n <= 1 << 26:
+        raise UserError(f"--n: must be from 1 to 2^26 (the timed vector is held in memory), got {a.n}")
     front = api.load_front(a.path)
     e = front.pick(a.pick)
     lo, hi = front.interval
@@ -231,11 +253,10 @@ def _print_result(res) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="numsearch", description=DESCRIPTION,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _Parser(prog="numsearch", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     from .. import __version__
     p.add_argument("--version", action="version", version=f"numsearch {__version__}")
-    sub = p.add_subparsers(dest="verb", metavar="VERB")
+    sub = p.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
     r = sub.add_parser("run", help="run a search from a YAML spec", epilog=RUN_EXAMPLES,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("spec", help="the YAML run spec, or the name of an installed example (numsearch examples)")
@@ -267,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="jax_fast: check the compiled code on every value of the interval now (float32 and "
                         "narrower) and write its max ULP into the file's header")
     e.add_argument("-o", "--output", help="write here instead of standard output")
+    e.add_argument("--force", action="store_true", help="overwrite the -o file if it exists")
     e.set_defaults(fn=_cmd_export)
     x = sub.add_parser("examples", help="list the example specs installed with numsearch, or print one")
     x.add_argument("name", nargs="?", help="print this example's YAML spec")
@@ -287,15 +309,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
-    a = parser.parse_args(argv)
-    if not getattr(a, "verb", None):
-        parser.print_help()
-        return 0
+    signals.install()   # SIGTERM stops like Ctrl-C, from the first moment
     try:
+        parser = build_parser()
+        a = parser.parse_args(argv)
+        if not getattr(a, "verb", None):
+            parser.print_help()
+            return 0
         return a.fn(a)
     except UserError as e:
         return _fail(_as_flag(str(e)))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        return _fail("out of memory", 1)
+    except BrokenPipeError:
+        return 1
+    except Exception as e:
+        if os.environ.get("NUMSEARCH_DEBUG"):
+            raise
+        return _fail(f"internal error ({type(e).__name__}: {e}); NUMSEARCH_DEBUG=1 shows the traceback", 1)
 
 
 if __name__ == "__main__":

@@ -199,13 +199,21 @@ class Search:
         return [(i.cost, i.error) for i in self.archive.front()]
 
     # ------------------------------------------------------------ checkpoint
-    def state(self) -> dict:
-        """A JSON-able snapshot: enough to resume the search (see ``restore``)."""
+    def state(self, pending=()) -> dict:
+        """A JSON-able snapshot: enough to resume the search (see ``restore``).
+        ``pending``: children bred but not yet told (in flight at a stop); they
+        are kept to be bred first on a resume, not marked as seen."""
+        seen = dict(self.seen)
+        for p in pending:
+            h = self._hash(p)
+            if seen.get(h) == p.ops:
+                del seen[h]
         ind = lambda i: {"program": i.program.text(), "error": i.error if i.error < float("inf") else "inf",
                          "cost": i.cost, "ops": i.ops, "hash": i.hash, "birth": i.birth}
         return {"islands": [[ind(i) for i in isl] for isl in self.islands],
                 "archive": [ind(i) for i in self.archive.best.values()],
-                "seen": sorted(self.seen.items()), "priority": [p.text() for p in self._priority], "evaluated": self.evaluated, "duplicates": self.duplicates,
+                "seen": sorted(seen.items()), "priority": [p.text() for p in (*pending, *self._priority)],
+                "evaluated": self.evaluated, "duplicates": self.duplicates,
                 "births": self.births, "started": self._started, "next": self._next,
                 "last_migration": self._last_migration, "restarts": self.restarts,
                 "improved_at": self._improved_at, "closed_until": self._closed_until,

@@ -45,6 +45,12 @@ class Evaluator:
         self.weights = dict(task.cost_weights)
         self.cost_fn = COST_MODELS[task.cost_model]
         self.positive = bool(np.all(self.data.ref_fit[0] > 0))   # squared chains need f > 0
+        # the fit leaves out points of infinite weight (a relative error where f = 0: only
+        # an exact 0 scores there, and the scoring grid still holds them)
+        d = self.data
+        keep = np.isfinite(d.w_fit)
+        self.fx = (d.x_fit[keep], d.ref_fit[0][keep], d.w_fit[keep])
+        self.fref = (d.ref_fit[0][keep], d.ref_fit[1][keep])
 
     def evaluate_one(self, prog, bests: dict | None = None) -> Result:
         """Fit and score one program.  The SLP minimax polish (the costly part)
@@ -55,12 +61,12 @@ class Evaluator:
         cost = self.cost_fn(prog, self.weights)
         best = None if bests is None else bests.get(cost)
         if prog.consts:
-            fx = (d.x_fit, d.ref_fit[0], d.w_fit)
+            fx = self.fx
             start = self._chain_start(prog)
-            c, e = fit_constants(prog, fx, d.ref_fit, self.rng, self.fit, polish=False,
+            c, e = fit_constants(prog, fx, self.fref, self.rng, self.fit, polish=False,
                                  extra_starts=() if start is None else (start,))
             if best is None or e <= POLISH_FACTOR * best:
-                c, _ = polish(prog.with_consts(c), fx, d.ref_fit, self.fit)
+                c, _ = polish(prog.with_consts(c), fx, self.fref, self.fit)
             fitted = prog.with_consts(fmt.op_format.round(np.asarray(c)) if not fmt.is_real else c)
             err = d.error(fitted)
             if not fmt.is_real:   # the fit ignores rounding: keep the constants it started from if they score better

@@ -53,14 +53,18 @@ class Row:
         return self.baseline_error / self.error
 
 
+MAX_BASELINE_OPS = 24   # baselines of more ops take minutes to fit (28 ops: 16 s, growing fast)
+
+
 def baselines_for(doc: dict, max_cost: float | None = None) -> list:
-    """Every classical baseline for the run's task with cost <= max_cost."""
+    """Every classical baseline for the run's task with cost <= max_cost
+    (of at most ``MAX_BASELINE_OPS`` ops)."""
     from ..evaluators.baselines import baseline_programs
 
     front = doc["front"]
     mc = max_cost if max_cost is not None else max((r["cost"] for r in front), default=0)
     # baselines are sized by op count; with weighted costs take enough ops to cover mc
-    max_ops = int(max(mc, max((r["ops"] for r in front), default=0)))
+    max_ops = min(int(max(mc, max((r["ops"] for r in front), default=0))), MAX_BASELINE_OPS)
     return [b for b in baseline_programs(task_of(doc), max(max_ops, 2)) if b.cost <= mc]
 
 

@@ -4,16 +4,41 @@ Each actor builds the task's arrays (grids, mpmath references) once in its
 constructor and keeps them; batches of programs go in, results come out.
 The driver keeps every actor busy with up to two batches in flight and
 collects them with ``ray.wait`` (one ``ray.get`` per finished batch).
+
+An actor that dies (its process killed, its node lost) is replaced by a new
+one and each of its batches is sent again; ``faults`` counts the actors lost
+and the batches and candidates redone (a batch that kills ``MAX_REDO``
+actors in a row is given up and counted lost).  The actors asked for must
+fit the CPUs the machine or cluster has (one CPU each).
 """
 from __future__ import annotations
 
 import logging
 import os
+import signal
 
 from ..evaluators.task import Task
 
+from .errors import UserError
 from .evaluate import Evaluator
 from .fitting import FitConfig
+from .signals import deferred
+
+MAX_REDO = 3
+
+
+def machine_cpus() -> int:
+    """CPUs this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def check_workers(workers: int, where: str) -> None:
+    cpus = machine_cpus()
+    if workers > cpus:
+        raise UserError(f"workers: {workers} evaluator actors asked, {where} has {cpus} CPU(s) (one actor per CPU)")
 
 
 class EvaluatorActor:
@@ -37,39 +62,91 @@ class RayBackend:
 
         self._ray = ray
         self._owns = not ray.is_initialized()
-        if self._owns:
-            kw = dict(include_dashboard=False, logging_level=logging.ERROR, log_to_driver=True)
-            if address:
-                ray.init(address=address, **kw)
-            else:
-                ray.init(num_cpus=max(workers, 1), **kw)
-        if workers <= 0:
-            workers = max(int(ray.cluster_resources().get("CPU", 1)), 1)
-        remote_cls = ray.remote(num_cpus=1)(EvaluatorActor)
-        self.actors = [remote_cls.remote(task, seed + 1 + i, fit) for i in range(workers)]
+        if self._owns and not address:
+            check_workers(workers, "this machine")
+        self.actors: list = []
+        with deferred():     # a stop during Ray's start-up is acted on once it is up
+            if self._owns:
+                kw = dict(include_dashboard=False, logging_level=logging.ERROR, log_to_driver=True)
+                try:
+                    if address:
+                        ray.init(address=address, **kw)
+                    else:
+                        ray.init(num_cpus=max(workers, 1), **kw)
+                except SystemExit as e:   # ray.init's own SIGTERM handler: sys.exit(SIGTERM)
+                    if e.code != signal.SIGTERM:
+                        raise
+                    ray.shutdown()
+                    raise KeyboardInterrupt from None
+        try:
+            cpus = int(ray.cluster_resources().get("CPU", 1))
+            if workers <= 0:
+                workers = max(cpus, 1)
+            if workers > cpus:
+                raise UserError(f"workers: {workers} evaluator actors asked, the Ray cluster has {cpus} CPU(s) "
+                                f"(one actor per CPU)")
+            remote_cls = ray.remote(num_cpus=1)(EvaluatorActor)
+            self._make = lambda i: remote_cls.remote(task, seed + 1 + i, fit)
+            self.actors = [self._make(i) for i in range(workers)]
+        except BaseException:
+            self.close()
+            raise
+        self._made = workers
         self.load = {a: 0 for a in self.actors}
-        self.inflight: dict = {}
+        self.inflight: dict = {}          # ref -> (actor, tag, programs, bests, tries)
         self.slots = self.per_worker * len(self.actors)
+        self.faults = {"actors_lost": 0, "batches_redone": 0, "candidates_redone": 0,
+                       "batches_lost": 0, "candidates_lost": 0}
 
-    def submit(self, programs, tag=None, bests=None) -> None:
+    def submit(self, programs, tag=None, bests=None, tries: int = 0) -> None:
         actor = min(self.actors, key=self.load.__getitem__)
         ref = actor.evaluate.remote(programs, bests)
-        self.inflight[ref] = (actor, tag)
+        self.inflight[ref] = (actor, tag, programs, bests, tries)
         self.load[actor] += 1
 
     def next_done(self):
-        ready, _ = self._ray.wait(list(self.inflight), num_returns=1)
-        ref = ready[0]
-        actor, tag = self.inflight.pop(ref)
-        self.load[actor] -= 1
-        return tag, self._ray.get(ref)
+        from ray.exceptions import RayActorError
+
+        while True:
+            ready, _ = self._ray.wait(list(self.inflight), num_returns=1)
+            ref = ready[0]
+            actor, tag, programs, bests, tries = self.inflight.pop(ref)
+            if actor in self.load:
+                self.load[actor] -= 1
+            try:
+                return tag, self._ray.get(ref)
+            except RayActorError:
+                self._replace(actor)
+                if tries + 1 >= MAX_REDO:
+                    self.faults["batches_lost"] += 1
+                    self.faults["candidates_lost"] += len(programs)
+                    return tag, []
+                self.faults["batches_redone"] += 1
+                self.faults["candidates_redone"] += len(programs)
+                self.submit(programs, tag, bests, tries + 1)
+
+    def _replace(self, actor) -> None:
+        """A new actor in place of a dead one (once per dead actor)."""
+        if actor not in self.load:
+            return
+        del self.load[actor]
+        self.actors.remove(actor)
+        self.faults["actors_lost"] += 1
+        new = self._make(self._made)
+        self._made += 1
+        self.actors.append(new)
+        self.load[new] = 0
 
     def pending(self) -> int:
         return len(self.inflight)
 
     def close(self) -> None:
         for a in self.actors:
-            self._ray.kill(a)
-        if self._owns:
+            try:
+                self._ray.kill(a)
+            except Exception:
+                pass
+        self.actors = []
+        if self._owns and self._ray.is_initialized():
             self._ray.shutdown()
 
