@@ -4,7 +4,8 @@ Two measurements.  ``speed_ratio`` (``speed_ratio_program`` for an export,
 ``jax_fast`` by default) is the compute-bound one issue 13 specifies: a chain
 of 100 applications on a 16,384-element device-resident vector, one jitted
 computation, minimum of 40 timings, median ratio over 5 interleaved
-measurements with quartiles (see its docstring).  ``time_program`` below
+measurements with quartiles (see its docstring); ``speed_ratio_program``
+measures on one core, in a pinned child process (see its docstring for why).  ``time_program`` below
 times one call of the bit-exact export on a large array (throughput,
 memory included).
 
@@ -23,7 +24,11 @@ references compute in float32 if XLA has no float8 form of a function).
 """
 from __future__ import annotations
 
+import json
 import math
+import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -244,14 +249,44 @@ def ratio_summary(program_s, reference_s, per: int) -> dict:
             "ratios": ratios, "program_ns": ns(program_s), "reference_ns": ns(reference_s)}
 
 
+_CHILD = ("import json, sys\n"
+          "from numsearch.search.timing import speed_ratio_program\n"
+          "a = json.loads(sys.argv[1])\n"
+          "print(json.dumps(speed_ratio_program(**a, cores=None)))\n")
+
+
 def speed_ratio_program(program, fmt_name: str, target_text: str, lo: float, hi: float, to: str = "jax_fast",
-                        **options) -> dict:
+                        cores: int | None = 1, **options) -> dict:
     """``speed_ratio`` of the ``to`` export (``jax_fast`` or the bit-exact
     ``jax``, its constants and zero passed as run-time arguments as its
-    guarantee needs) of ``program`` (a Program or its text); adds ``exporter``."""
+    guarantee needs) of ``program`` (a Program or its text); adds ``exporter``
+    and ``cores``.
+
+    ``cores`` (default 1): measured in a child process whose CPU affinity is
+    that many cores (XLA sizes its thread pool from it), unless this process
+    has no more.  Both sides then get the same threads: XLA splits a fusion
+    its cost model deems costly (a long program) over its threads and leaves
+    a cheap-looking one (``jnp.exp`` is one HLO op) on one, so with free
+    cores an in-process ratio measures the cores a side got, not its code
+    (measured: a 14-op exp kernel 0.80 times ``jnp.exp``'s speed on one core,
+    1.16 with a second core idle, 0.71 with it busy).  None: in this process."""
     if isinstance(program, str):
         from ..primitives.program import parse_program
         program = parse_program(program)
+    if cores is not None and cores < len(os.sched_getaffinity(0)):
+        return _in_child(dict(program=program.text(), fmt_name=fmt_name, target_text=target_text, lo=lo, hi=hi,
+                              to=to, **options), cores)
     with x64_for(fmt_name):
         fn, args = kernel_of(load_exported(program, fmt_name, to=to))
-    return dict(speed_ratio(fn, target_text, fmt_name, lo, hi, args, **options), exporter=to)
+    return dict(speed_ratio(fn, target_text, fmt_name, lo, hi, args, **options), exporter=to,
+                cores=len(os.sched_getaffinity(0)))
+
+
+def _in_child(args: dict, cores: int) -> dict:
+    """``speed_ratio_program(**args)`` in a fresh Python pinned to the last ``cores`` of this process's CPUs."""
+    cpus = set(sorted(os.sched_getaffinity(0))[-cores:])
+    proc = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(args)], capture_output=True, text=True,
+                          preexec_fn=lambda: os.sched_setaffinity(0, cpus))
+    if proc.returncode != 0:
+        raise RuntimeError(f"timing child failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
