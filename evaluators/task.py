@@ -37,6 +37,9 @@ class Task:
                                       # order (every binade; for whole-domain targets)
     whole: bool = False               # [lo, hi] is the whole domain (domain.whole_domain): grids
                                       # also hold inputs beyond it, where f overflows or underflows
+    hash_ops: bool = False            # programs of one function but different op multisets are
+                                      # distinct (speed ranks them: a correctly rounded exp is one
+                                      # function however it is computed)
 
     @property
     def fmt(self):

@@ -63,7 +63,8 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
     task = spec.task
     data = TaskData(task)
     seeds = INITS[spec.search.init].seeds(task, spec.search.max_ops, echo)
-    search = search_cls(spec.search, probe_points(task.lo, task.hi), task.hash_format, np.random.default_rng(spec.seed), seeds)
+    search = search_cls(spec.search, probe_points(task.lo, task.hi), task.hash_format, np.random.default_rng(spec.seed),
+                        seeds, hash_ops=task.hash_ops)
     if speeds is None:
         speeds = speed_cache(spec)
     prior_seconds = 0.0

@@ -58,7 +58,7 @@ class SearchConfig:
 
 class Search:
     def __init__(self, cfg: SearchConfig, probes: np.ndarray, hash_format: str, rng: np.random.Generator,
-                 seeds: tuple = ()):
+                 seeds: tuple = (), hash_ops: bool = False):
         self.cfg = cfg
         self.seeds = tuple(seeds)         # programs sown once at the start (INITS[init].seeds)
         self._unsown = list(seeds)
@@ -66,6 +66,7 @@ class Search:
         self.rng = rng
         self.probes = probes
         self.hash_format = hash_format
+        self.hash_ops = hash_ops          # the hash tells apart op multisets (Task.hash_ops)
         self.ctx = MutationContext(tuple(cfg.ops), dict(cfg.mutation_weights))
         self.islands: list[list[Individual]] = [[] for _ in range(max(cfg.islands, 1))]
         self.archive = ParetoArchive()
@@ -86,7 +87,7 @@ class Search:
         return [i for isl in self.islands for i in isl]
 
     def _hash(self, p: Program) -> str:
-        return functional_hash(p, self.probes, self.hash_format)
+        return functional_hash(p, self.probes, self.hash_format, self.hash_ops)
 
     def _fresh(self) -> Program:
         return INITS[self.cfg.init].fresh(self.rng, self.ctx, self.cfg.init_ops, self.seeds)

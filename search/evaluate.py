@@ -78,7 +78,8 @@ class Evaluator:
             err = d.error(prog)
         if prog.consts and not fmt.is_real and self.fit.round_evals and (best is None or err <= POLISH_FACTOR * best):
             prog, err, _ = refine_rounded(prog, d.error, fmt.op_format, self.fit.round_evals, err)
-        return Result(prog, err, cost, prog.ops, functional_hash(prog, self.probes, self.task.hash_format))
+        return Result(prog, err, cost, prog.ops, functional_hash(prog, self.probes, self.task.hash_format,
+                                                                           self.task.hash_ops))
 
     def _chain_start(self, prog):
         t = self.task

@@ -25,9 +25,15 @@ def probe_points(lo: float, hi: float, n: int = 16) -> np.ndarray:
     return lo + (hi - lo) * (0.02 + 0.96 * u)
 
 
-def functional_hash(prog, probes: np.ndarray, fmt="float64") -> str:
+def functional_hash(prog, probes: np.ndarray, fmt="float64", ops: bool = False) -> str:
+    """The hash of prog's values at the probes; ``ops``: also of its op
+    multiset, so that programs of one function but different instructions
+    (which may differ in speed) hash apart."""
     y = evaluate_float(prog, probes, fmt)
     q = _Q.round(np.where(np.isnan(y), np.nan, y))
     q[np.isnan(q)] = np.nan  # one NaN payload
     q = q + 0.0  # -0.0 -> 0.0
-    return hashlib.blake2b(q.tobytes(), digest_size=8).hexdigest()
+    h = hashlib.blake2b(q.tobytes(), digest_size=8).hexdigest()
+    if ops:
+        h += "." + hashlib.blake2b(" ".join(sorted(i.op for i in prog.instrs)).encode(), digest_size=3).hexdigest()
+    return h

@@ -26,3 +26,18 @@ def test_different_functions_different_hash():
     hs = [h(t) for t in texts]
     assert len(set(hs)) == len(hs) - 1  # x/x and the constant 1 are the same function
     assert hs[4] == hs[5]
+
+
+def test_ops_flag_tells_apart_one_function_computed_two_ways():
+    """x + x and 2 * x are one function (one hash), but with ``ops`` (runs that rank
+    programs by speed) they hash apart; reordering instructions does not."""
+    from numsearch.primitives.program import parse_program
+    from numsearch.search.fhash import functional_hash, probe_points
+    pr = probe_points(0.0, 1.0)
+    a = parse_program("v0 = add(x, x)\nreturn v0")
+    b = parse_program("c0 = 0x1p+1\nv0 = mul(x, c0)\nreturn v0")
+    assert functional_hash(a, pr, "float32") == functional_hash(b, pr, "float32")
+    assert functional_hash(a, pr, "float32", ops=True) != functional_hash(b, pr, "float32", ops=True)
+    c = parse_program("v0 = mul(x, x)\nv1 = add(x, x)\nv2 = add(v0, v1)\nreturn v2")
+    d = parse_program("v0 = add(x, x)\nv1 = mul(x, x)\nv2 = add(v1, v0)\nreturn v2")
+    assert functional_hash(c, pr, "float32", ops=True) == functional_hash(d, pr, "float32", ops=True)

@@ -53,6 +53,15 @@ _HELPERS = {"fma_": "def fma_(a, b, c):\n    \"\"\"a*b + c as XLA sees fit: one 
     p = lambda e: lax.bitcast_convert_type((e + _BIAS_).astype(_I_) << _M_, a.dtype)
     return a * p(h) * p(n - h)
 ''',
+            "ldexp_bits_": '''def ldexp_bits_(a, k):
+    """a * 2^k for k integer-valued with |k| <= 2 bias (the exporter proved it so): k as an
+    integer from the low bits of k + 1.5 * 2^m, then two normal powers of two from exponent
+    bits (fields 0 and 2 bias + 1 give 0 and inf); one rounding where the result is normal."""
+    n = lax.bitcast_convert_type(k + _S0_, _I_) - _SI_
+    h = n >> 1
+    p = lambda e: lax.bitcast_convert_type((e + _BIAS_) << _M_, a.dtype)
+    return a * p(h) * p(n - h)
+''',
             "pow2_bits_": '''def pow2_bits_(k):
     """2^k for k integer-valued in [emin - 1, emax + 1] (the exporter proved it so): k + _S_
     holds k + bias in its low bits, shifted into the exponent field; emax + 1 gives inf,
@@ -76,6 +85,13 @@ def _pow2_form(k_range, carrier: str) -> str:
     if hi > emax + 1:
         e = f"jnp.minimum({e}, np.{carrier}({emax + 1}))"
     return f"pow2_bits_({e})"
+
+
+def _ldexp_bits_ok(k_range, carrier: str) -> bool:
+    """Whether ldexp's k is proved integer-valued within +-2 bias (``ldexp_bits_``)."""
+    lo, hi, integer = k_range
+    emin, emax = _EXP_RANGE[carrier]
+    return integer and -2 * emax <= lo and hi <= 2 * emax
 
 
 def fast_form(op) -> str:
@@ -104,6 +120,8 @@ def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: 
         tmpl = fast_form(OPS[ins.op])
         if ins.op == "pow2":
             tmpl = _pow2_form(ranges[ins.args[0]], f)
+        elif ins.op == "ldexp" and _ldexp_bits_ok(ranges[ins.args[1]], f):
+            tmpl = "ldexp_bits_({0}, {1})"
         expr = tmpl.format(*(ref(a) for a in ins.args))
         for h in re.findall(r"\b([A-Za-z]\w*_)\(", expr):
             if h not in _HELPERS and h not in REDUCTION_NAMES:
@@ -135,7 +153,9 @@ def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: 
             + f"DTYPE = jnp.{fmt.numpy_dtype}\n"
             + (f"_F, _U, _UN = jnp.{f}, jnp.{_CARRIERS[f][1]}, np.{_CARRIERS[f][1]}\n" if reduction else "")
             + (f"_I_, _M_, _BIAS_ = jnp.int{f[-2:]}, {_CARRIERS[f][2]}, {_CARRIERS[f][3]}\n"
-               if "fast_ldexp_(" in code or "pow2_" in code else "")
+               if "fast_ldexp_(" in code or "_bits_(" in code else "")
+            + (f"_S0_ = np.{f}(1.5 * 2.0 ** _M_)  # k + _S0_ holds k in the low bits of its integer view\n"
+               f"_SI_ = np.{f}(_S0_).view(np.int{f[-2:]})\n" if "ldexp_bits_(" in code else "")
             + (f"_S_ = np.{f}(1.5 * 2.0 ** _M_ + _BIAS_)  # k + _S_: k + bias in the low bits\n"
                if "pow2_" in code else "")
             + f"# the program's constants rounded to {fmt.name}"
