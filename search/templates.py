@@ -79,14 +79,14 @@ def _exp(fmt: Format, degree: int) -> Program:
     return parse_program("\n".join(cs + pc + lines + pl + [f"v{v} = ldexp({out}, v3)", f"return v{v}"]))
 
 
-def _taylor_at(m: float, degree: int) -> list[float]:
-    """Monomial coefficients (r^0 first) of the Taylor polynomial of e^r at r = m."""
+def _taylor_at(m: float, degree: int, scale: float = 1.0) -> list[float]:
+    """Monomial coefficients (r^0 first) of the Taylor polynomial of scale * e^r at r = m."""
     from numpy.polynomial import Polynomial as P
-    p = sum((P([-m, 1.0]) ** i * (math.exp(m) / math.factorial(i)) for i in range(degree + 1)), P([0.0]))
+    p = sum((P([-m, 1.0]) ** i * (scale * math.exp(m) / math.factorial(i)) for i in range(degree + 1)), P([0.0]))
     return [float(c) for c in p.coef]
 
 
-def _exp_pow2(fmt: Format, degree: int) -> Program:
+def _exp_pow2(fmt: Format, degree: int, centred: bool = False) -> Program:
     p = fmt.precision
     rnd = lambda v: _rnd(fmt, v)
     ln2hi = math.ldexp(round(math.ldexp(math.log(2), 16)), -16)
@@ -95,9 +95,18 @@ def _exp_pow2(fmt: Format, degree: int) -> Program:
     # past hi = (emax + 1.25) ln 2, k = emax + 1 and 2^k = inf; below lo = ln 2^(emin-p-1), 0
     cs, lines = _clamps(fmt, math.log(2.0 ** (fmt.emin - p - 1)), (emax + 1.25) * math.log(2))
     cs += [f"c2 = {_hex(rnd(1 / math.log(2)))}", f"c3 = {_hex(-0.5)}", f"c4 = {_hex(-ln2hi)}", f"c5 = {_hex(-ln2lo)}"]
-    lines += ["v2 = fma(v1, c2, c3)", "v3 = rint(v2)", "v4 = fma(v3, c4, v1)", "v5 = fma(v3, c5, v4)"]
-    pc, pl, out = _horner("v5", [rnd(c) for c in _taylor_at(math.log(2) / 2, degree)], 6, 6)
-    v = 6 + len(pl)
+    lines += ["v2 = fma(v1, c2, c3)", "v3 = rint(v2)", "v4 = fma(v3, c4, v1)"]
+    if centred:   # u = r - m, m = ln 2 / 2: w = k ln2lo + m (one rounding), u = (x - k ln2hi) - w
+        m = rnd(math.log(2) / 2)
+        cs[-1] = f"c5 = {_hex(ln2lo)}"
+        cs.append(f"c6 = {_hex(m)}")
+        lines += ["v5 = fma(v3, c5, c6)", "v6 = sub(v4, v5)"]
+        coeffs, first_c, r, first_v = _taylor_at(0.0, degree, math.exp(m)), 7, "v6", 7
+    else:
+        lines += ["v5 = fma(v3, c5, v4)"]
+        coeffs, first_c, r, first_v = _taylor_at(math.log(2) / 2, degree), 6, "v5", 6
+    pc, pl, out = _horner(r, [rnd(c) for c in coeffs], first_c, first_v)
+    v = first_v + len(pl)
     return parse_program("\n".join(cs + pc + lines + pl + [f"v{v} = pow2(v3)", f"v{v + 1} = mul({out}, v{v})",
                                                             f"return v{v + 1}"]))
 
@@ -118,6 +127,10 @@ TEMPLATES.register("exp_pow2", Template("exp_pow2", ("exp",), ("min", "max", "fm
                                         _exp_pow2, "k = rint(x / ln 2 - 1/2), r = x - k ln 2 in [0, ln 2] (hi "
                                         "and lo), Horner kernel, times pow2(k): one factor, built from "
                                         "exponent bits in the fast export"))
+TEMPLATES.register("exp_pow2c", Template("exp_pow2c", ("exp",), ("min", "max", "fma", "rint", "sub", "pow2", "mul"),
+                                         lambda fmt, degree: _exp_pow2(fmt, degree, centred=True),
+                                         "as exp_pow2, the kernel's argument centred: u = r - ln 2 / 2 "
+                                         "(one op more, half the rounding error of r)"))
 TEMPLATES.register("exp2", Template("exp2", ("exp2",), ("min", "max", "rint", "sub", "fma", "ldexp"), _exp2,
                                     "reduction by rint(x), Horner kernel, ldexp"))
 
