@@ -249,7 +249,8 @@ def ratio_summary(program_s, reference_s, per: int) -> dict:
             "ratios": ratios, "program_ns": ns(program_s), "reference_ns": ns(reference_s)}
 
 
-_CHILD = ("import json, sys\n"
+_CHILD = ("import json, os, sys\n"
+          "os.sched_setaffinity(0, json.loads(sys.argv[2]))   # before JAX sizes its thread pool\n"
           "from numsearch.search.timing import speed_ratio_program\n"
           "a = json.loads(sys.argv[1])\n"
           "print(json.dumps(speed_ratio_program(**a, cores=None)))\n")
@@ -284,9 +285,9 @@ def speed_ratio_program(program, fmt_name: str, target_text: str, lo: float, hi:
 
 def _in_child(args: dict, cores: int) -> dict:
     """``speed_ratio_program(**args)`` in a fresh Python pinned to the last ``cores`` of this process's CPUs."""
-    cpus = set(sorted(os.sched_getaffinity(0))[-cores:])
-    proc = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(args)], capture_output=True, text=True,
-                          preexec_fn=lambda: os.sched_setaffinity(0, cpus))
+    cpus = sorted(os.sched_getaffinity(0))[-cores:]
+    proc = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(args), json.dumps(cpus)], capture_output=True,
+                          text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"timing child failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -47,6 +47,22 @@ def _literal(v: float, ctype: str) -> str:
     return v.hex() + ("f" if ctype == "float" else "")
 
 
+_RND_BF16 = """
+/* round a float to bfloat16 (nearest, ties to even) on its bits: bfloat16 has
+   float's exponent range, so subnormals and overflow to inf come out right */
+static float rnd_(float v)
+{
+    uint32_t b;
+    memcpy(&b, &v, sizeof b);
+    if ((b & 0x7FFFFFFFu) > 0x7F800000u)
+        return v;
+    b = (b + 0x7FFFu + ((b >> 16) & 1u)) & 0xFFFF0000u;
+    memcpy(&v, &b, sizeof v);
+    return v;
+}
+"""
+
+
 def _rnd_src(fmt: Format) -> str:
     over = "(float)copysign(INFINITY, v)" if fmt.has_inf else "NAN"
     inf = "(float)v" if fmt.has_inf else "NAN"
@@ -104,7 +120,12 @@ def export_c(program, fmt_name: str, header_comment: str = "", name: str = "appr
             helpers += f"\nstatic {ctype} fma_({ctype} a, {ctype} b, {ctype} c)\n{{\n    return {f}(a, b, c);\n}}\n"
     helpers += c_helpers(body, ktype)
     if (narrow or fmt.compute) and helpers_used(body + out, ["rnd_"]):
-        helpers += _rnd_src(fmt if fmt.compute else opf)
+        if fmt.compute and opf.name == "float32" and (fmt.precision, fmt.emin, fmt.has_inf) == (8, -126, True):
+            helpers += _RND_BF16   # float -> bfloat16 on the bits (same exponent range)
+            if "<string.h>" not in includes:
+                includes += "#include <stdint.h>\n#include <string.h>\n"
+        else:
+            helpers += _rnd_src(fmt if fmt.compute else opf)
     note = (f"numsearch export (C99): {name}() in {arithmetic(fmt_name)}.\n"
             + f"Every instruction is rounded once to {opf.name} (nearest, ties to even); constants\n"
             + f"are {opf.name} values" + (", carried in float; ops run in double, then rnd_().\n" if narrow else ".\n")
