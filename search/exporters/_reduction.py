@@ -126,20 +126,29 @@ _C = {
     "max_": ("/* NaN if either is NaN (unlike fmax); max(-0, +0) = +0 */\nstatic $T max_($T a, $T b)\n{\n"
              "    if (isnan(a) || isnan(b))\n        return a + b;\n    if (a != b)\n        return a > b ? a : b;\n"
              "    return signbit(a) ? b : a;\n}\n"),
-    "pow2_": "/* 2^trunc(a) as ldexp(1, a) */\nstatic $T pow2_($T a)\n{\n    return ldexp_(1, a);\n}\n",
+    "pow2_": ("/* 2^trunc(a): from the exponent bits where it is a normal power, else ldexp(1, a) */\n"
+              "static $T pow2_($T a)\n{\n    if (a >= $LO && a < $HI1) {\n"
+              "        $U b = ($U)((int)a + $B) << $M;\n        $T r;\n"
+              "        memcpy(&r, &b, sizeof r);\n        return r;\n    }\n    return ldexp_(1, a);\n}\n"),
     "exponent_": ("/* frexp's exponent: 0 at +-0 and +-inf, NaN at NaN */\n"
                   "static $T exponent_($T a)\n{\n    int e = 0;\n"
                   "    if (isnan(a))\n        return a;\n    if (isfinite(a))\n        (void)frexp$S(a, &e);\n"
                   "    return ($T)e;\n}\n"),
     "significand_": ("static $T significand_($T a)\n{\n    int e;\n"
                      "    return isfinite(a) ? frexp$S(a, &e) : a;\n}\n"),
-    "ldexp_": ("/* a * 2^trunc(k), one rounding; k saturated at +-2200, NaN k gives NaN */\n"
-               "static $T ldexp_($T a, $T k)\n{\n    if (isnan(k))\n        return a + k;\n"
+    "ldexp_": ("/* a * 2^trunc(k), one rounding; k saturated at +-2200, NaN k gives NaN.  Where 2^trunc(k)\n"
+               "   is a normal number, a times it built from exponent bits (one rounding of the exact product) */\n"
+               "static $T ldexp_($T a, $T k)\n{\n    if (k >= $LO && k < $HI1) {\n"
+               "        $U b = ($U)((int)k + $B) << $M;\n        $T s;\n"
+               "        memcpy(&s, &b, sizeof s);\n        return a * s;\n    }\n"
+               "    if (isnan(k))\n        return a + k;\n"
                "    return ldexp$S(a, (int)(k < -2200 ? -2200 : k > 2200 ? 2200 : k));\n}\n"),
 }
 
 
 def c_helpers(code: str, ctype: str) -> str:
     """For values of C type ``ctype`` (float: the f-suffixed libm functions)."""
-    fill = dict(T=ctype, S="f" if ctype == "float" else "")
+    f32 = ctype == "float"
+    fill = dict(T=ctype, S="f" if f32 else "", U="uint32_t" if f32 else "uint64_t", M=23 if f32 else 52,
+                B=127 if f32 else 1023, LO="-126.0f" if f32 else "-1022.0", HI1="128.0f" if f32 else "1024.0")
     return _closure(code, NAMES, lambda n: Template(_C[n]).substitute(fill))

@@ -119,6 +119,8 @@ def export_c(program, fmt_name: str, header_comment: str = "", name: str = "appr
             f = "fma" if ctype == "double" else "fmaf"
             helpers += f"\nstatic {ctype} fma_({ctype} a, {ctype} b, {ctype} c)\n{{\n    return {f}(a, b, c);\n}}\n"
     helpers += c_helpers(body, ktype)
+    if "memcpy(" in helpers and "<string.h>" not in includes:
+        includes += "#include <stdint.h>\n#include <string.h>\n"
     if (narrow or fmt.compute) and helpers_used(body + out, ["rnd_"]):
         if fmt.compute and opf.name == "float32" and (fmt.precision, fmt.emin, fmt.has_inf) == (8, -126, True):
             helpers += _RND_BF16   # float -> bfloat16 on the bits (same exponent range)
