@@ -69,6 +69,7 @@ def check_target(task, cost_only: bool = False) -> None:
                           f"are needed to fit and score a program")
     t0 = time.monotonic()
     slowest = 0.0
+    vals = []
     for x in pts.tolist():
         s = time.monotonic()
         v, why = _value(t, x)
@@ -80,18 +81,47 @@ def check_target(task, cost_only: bool = False) -> None:
             continue
         if v is None:
             raise _bad(t, x, why)
+        vals.append(v)
         f = float(v) if abs(v) < 2 ** 1100 else math.copysign(math.inf, v)
         r = float(hw.round(np.array([f]))[0])
         if not math.isfinite(r):
             raise _interval(f"{t.text} = {mpmath.nstr(v, 6)} at x = {x!r} overflows {hw.name} (largest "
                               f"{hw.max_finite:g}); narrow the interval"
                               + (" or use interval: whole" if not fmt.is_real else ""))
+    if vals:
+        _check_sign_changes(t, pts.tolist(), vals)
     per_point = (time.monotonic() - t0) / len(pts)
     total = task.fit_points + task.score_points + task.verify_points
     if per_point * total > MAX_REFERENCE_SECONDS:
         raise TargetError(f"{t.text}: its mpmath reference costs {1e3 * per_point:.2g} ms a point, about "
                           f"{per_point * total / 60:.0f} min for the run's {total} grid points (limit "
                           f"{MAX_REFERENCE_SECONDS / 60:.0f} min); simplify it or lower evaluation.*_points")
+
+
+def _check_sign_changes(t: Target, xs: list, vals: list) -> None:
+    """A pole between probe points: where the target changes sign between two
+    probes, bisect (in float64 x, mpmath values); a root lets |f| shrink, a
+    pole (tan at pi/2, 1/(x - a)) leaves both ends of the bracket growing past
+    any scale of the target.  Poles without a sign change are not sought."""
+    scale = float(np.median([abs(float(v)) for v in vals])) or 1.0
+    for (a, fa), (b, fb) in zip(zip(xs, vals), zip(xs[1:], vals[1:])):
+        if not (fa * fb < 0):
+            continue
+        for _ in range(80):
+            m = 0.5 * (a + b)
+            if m in (a, b):
+                break
+            fm, why = _value(t, m)
+            if fm is None:
+                raise _bad(t, m, why)
+            if fm == 0:
+                break
+            a, fa, b, fb = (a, fa, m, fm) if fa * fm < 0 else (m, fm, b, fb)
+        else:
+            continue
+        if fa * fb < 0 and min(abs(float(fa)), abs(float(fb))) > 1e6 * scale:
+            raise _bad(t, a, f"has a pole (it changes sign through {mpmath.nstr(fa, 3)} and "
+                             f"{mpmath.nstr(fb, 3)} between neighbouring values)")
 
 
 def check_grids(data) -> None:

@@ -109,6 +109,8 @@ BAD_SPECS = [
     ("target: {function: exp, interval: [-1.0e+300, 1.0e+300]}\n", "a pole or an overflow"),
     ("target: {function: exp2, interval: [0, 1.0e-30], format: float16}\n", "target.interval: [0.0, 1e-30] holds 2 float16"),
     ("target: {function: '1/(x-0.5)', interval: [0, 1]}\n", "divides by zero (a pole) at x = 0.5"),
+    ("target: {function: tan, interval: [0, 2]}\n", "tan has a pole (it changes sign"),      # between probes
+    ("target: {function: '1/(x-0.3000001)', interval: [0, 1]}\n", "a pole"),
     ("target: {function: 'log(x)', interval: [-2, -1]}\n", "is not real at x = -2.0"),
     ("target: {function: 'sqrt(x)', interval: [-1, 1]}\n", "is not real at x = -1.0"),
     ("target: {function: 'x**x**x**x', interval: [0, 10]}\n", "overflows float64"),

@@ -99,3 +99,15 @@ def test_whole_domain_grids_hold_inputs_beyond_the_ends_with_saturated_reference
     assert np.all(pointwise_error(good, ref, w) < 1e-30)
     bad = np.array([3e38, np.nan, np.inf, 0.0, np.nan, 1e-30])
     assert np.isinf(pointwise_error(bad, ref, w)[[0, 1, 4]]).all() and pointwise_error(bad, ref, w)[5] > 1e6
+
+
+def test_a_root_between_probes_is_not_a_pole():
+    """The pole search bisects sign changes: sin through pi and a cubic through its
+    roots shrink to 0 and pass; tan through pi/2 does not."""
+    from numsearch.evaluators.targetcheck import check_target
+    from numsearch.evaluators.targets import TargetError
+    from numsearch.evaluators.task import Task
+    check_target(Task("sin", 3.0, 4.0, "real", "absolute"))
+    check_target(Task("(x-0.3)*(x-0.31)*(x+0.7)", -1.0, 1.0, "float32", "absolute"))
+    with pytest.raises(TargetError, match="pole"):
+        check_target(Task("tan", 1.0, 2.0, "float32", "absolute"))
