@@ -103,8 +103,10 @@ def run(source: RunSpec | Mapping | str | Path, out: str | Path | None = None, *
     if out_dir is not None:
         return load_front(out_dir)
     from ..evaluators.task import TaskData
+    from .classical import run_baselines
     from .rundir import front_document
-    return Front(front_document(s, search.archive.front(), TaskData(s.task).verify, stats.asdict(), speeds))
+    vdata = TaskData(s.task).verify
+    return Front(front_document(s, search.archive.front(), vdata, stats.asdict(), speeds, run_baselines(s, vdata)))
 
 
 def _count(name: str, v) -> int:

@@ -20,6 +20,7 @@ from .engine import Search
 from .errors import UserError
 from .fhash import probe_points
 from .init import INITS
+from .classical import run_baselines, seeds_with
 from .rundir import atomic_write, front_document, machine, versions, write_json
 from .show import one_line
 from .speedcache import speed_cache
@@ -62,7 +63,9 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
         checkpoint_every = spec.checkpoint_every
     task = spec.task
     data = TaskData(task)
-    seeds = INITS[spec.search.init].seeds(task, spec.search.max_ops, echo)
+    vdata = data.verify if out is not None else None
+    classical = run_baselines(spec, vdata)
+    seeds = seeds_with(INITS[spec.search.init].seeds(task, spec.search.max_ops, echo), classical)
     search = search_cls(spec.search, probe_points(task.lo, task.hi), task.hash_format, np.random.default_rng(spec.seed),
                         seeds, hash_ops=task.hash_ops)
     if speeds is None:
@@ -84,7 +87,6 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
             echo(f"resumed from {ck}: {search.evaluated} evaluations, {prior_seconds:.0f}s")
         atomic_write(out / "spec.yaml", spec.source)
     log = open(out / "log.txt", "a") if out is not None else None
-    vdata = data.verify if out is not None else None
 
     def line(s: str) -> None:
         echo(s)
@@ -124,13 +126,17 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
         ck = {"seconds": elapsed(), "fingerprint": checkpoint.fingerprint(spec), "search": search.state(pending),
               **({} if speeds is None else {"speed": speeds.state()})}
         write_json(out / checkpoint.NAME, ck)
-        write_json(out / "front.json", front_document(spec, search.archive.front(), vdata, {**st, **prov}, speeds))
+        write_json(out / "front.json", front_document(spec, search.archive.front(), vdata, {**st, **prov}, speeds,
+                                                      classical))
         write_json(out / "run.json", {"name": spec.name, "task": task.describe(), **prov, **st})
 
     line(f"numsearch: {spec.name}: {task.describe()}; ops {', '.join(spec.search.ops)}; "
          f"max_ops {spec.search.max_ops}; budget {spec.budget.seconds:g}s"
          + ("" if speeds is None else f"; timing the {spec.speed.exporter} export of programs with error <= "
                                       f"{spec.error_target:g}"))
+    if classical:
+        line(f"{len(classical)} classical approximations take part (search.baselines): sown now, and front.json "
+             f"keeps at each cost the better of the search's program and theirs")
     timed = lambda: "" if speeds is None else "  " + speeds.summary()
     last_p = last_c = time.monotonic()
     b = spec.budget

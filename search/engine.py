@@ -54,6 +54,7 @@ class SearchConfig:
     hashing: bool = True
     dedup_retries: int = 20
     mutation_weights: dict = field(default_factory=dict)
+    baselines: bool = True            # classical approximations sown and merged into the front (classical.py)
 
 
 class Search:

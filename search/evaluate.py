@@ -2,8 +2,8 @@
 
 ``Evaluator.evaluate`` fits each candidate's
 constants, rounds them to the run's format (to its compute format, for a
-mixed one; for a hardware format the program's own constants, rounded, are
-kept instead if they score better: the fit does not see rounding), for a
+mixed one; the program's own constants, rounded, are kept instead if they
+score better: the fit does not see rounding), for a
 hardware format near the front moves them over
 neighbouring format values while the score falls (``roundfit``), and scores
 the program in that format on the scoring grid.  Pure: no Ray here (see ``ray_driver``).
@@ -67,12 +67,14 @@ class Evaluator:
                                  extra_starts=() if start is None else (start,))
             if best is None or e <= POLISH_FACTOR * best:
                 c, _ = polish(prog.with_consts(c), fx, self.fref, self.fit)
-            fitted = prog.with_consts(fmt.op_format.round(np.asarray(c)) if not fmt.is_real else c)
+            rnd = (lambda cs: cs) if fmt.is_real else (lambda cs: fmt.op_format.round(np.asarray(cs)))
+            fitted = prog.with_consts(rnd(c))
             err = d.error(fitted)
-            if not fmt.is_real:   # the fit ignores rounding: keep the constants it started from if they score better
-                kept = prog.with_consts(fmt.op_format.round(np.asarray(prog.consts)))
-                e0 = d.error(kept)
-                fitted, err = (kept, e0) if e0 < err else (fitted, err)
+            # keep the constants the program came with if they score better: the fit does not see
+            # rounding, and a classical approximation sown as it is must not come out worse
+            kept = prog.with_consts(rnd(prog.consts))
+            e0 = d.error(kept)
+            fitted, err = (kept, e0) if e0 < err else (fitted, err)
             prog = fitted
         else:
             err = d.error(prog)

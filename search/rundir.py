@@ -111,25 +111,59 @@ def _record(i, cost, ops, search_error, program, err, ulp, vdata) -> dict:
     return rec
 
 
-def front_records(front, vdata, speeds=None) -> list[dict]:
+def front_records(front, vdata, speeds=None, classical=()) -> list[dict]:
     """front.json entries: each program re-scored on the dense verify grid;
     for ``real`` (scored in double-double) also ``error_float64``, the error of
     the float64 code the exporters write, on the same grid; with ``speeds``
-    (a ``SpeedCache``) the speed ratio of each entry that was timed."""
+    (a ``SpeedCache``) the speed ratio of each entry that was timed.
+    ``classical``: baselines (``evaluators.baselines.Baseline``, scored on
+    the same grid) that take part: at each cost the better program is kept,
+    a baseline's entry saying which it is (``source``)."""
     score = _scorer(vdata)
+
+    def record(ind, err, ulp):
+        rec = _record(0, ind.cost, ind.ops, ind.error, ind.program, err, ulp, vdata)
+        timed = None if speeds is None else speeds.get(ind.hash, ind.ops)
+        return {**rec, **speeds.fields(timed)} if timed is not None else rec
+
+    return merge_classical([record(ind, *score(ind.program)) for ind in front], classical, vdata)
+
+
+def baseline_record(b, vdata) -> dict:
+    """A baseline (``evaluators.baselines.Baseline``) as a front.json entry (``source`` says which)."""
+    _, ulp = _scorer(vdata)(b.program)
+    return {**_record(0, b.cost, b.ops, b.error, b.program, b.error, ulp, vdata),
+            "source": f"baseline {b.method} {b.size}"}
+
+
+def merge_classical(records: list[dict], classical, vdata) -> list[dict]:
+    """Entries (scored on ``vdata``'s grid) and baselines as one front: at each
+    cost the search's program unless a baseline there is better by more than
+    ``TIE`` (relative), then by cost each kept only if better than every cheaper
+    one by more than ``TIE``; ids renumbered."""
+    best: dict = {}
+    for r in records:
+        best.setdefault(r["cost"], (_f(r["error"]), r))
+    for b in sorted(classical, key=lambda b: b.error):
+        if b.cost not in best or b.error < best[b.cost][0] * (1 - TIE):
+            best[b.cost] = (b.error, b)
     out = []
     floor = np.inf
-    for ind in front:
-        err, ulp = score(ind.program)
-        if not err < floor * (1 - 1e-4):
+    for cost in sorted(best):
+        err, obj = best[cost]
+        if not err < floor * (1 - TIE):
             continue  # not better than a cheaper program on the dense grid: not on the front
         floor = err
-        rec = _record(len(out), ind.cost, ind.ops, ind.error, ind.program, err, ulp, vdata)
-        timed = None if speeds is None else speeds.get(ind.hash, ind.ops)
-        if timed is not None:
-            rec.update(speeds.fields(timed))
-        out.append(rec)
+        rec = obj if isinstance(obj, dict) else baseline_record(obj, vdata)
+        out.append({**rec, "id": len(out)})
     return out
+
+
+TIE = 1e-4   # relative differences of errors on the dense grid below this are ties
+
+
+def _f(v) -> float:
+    return float("inf") if isinstance(v, str) else float(v)
 
 
 def fastest_record(speeds, goal: float, records: list[dict], vdata) -> dict | None:
@@ -153,9 +187,9 @@ def fastest_record(speeds, goal: float, records: list[dict], vdata) -> dict | No
     return None
 
 
-def front_document(spec, front, vdata, stats: dict, speeds=None) -> dict:
+def front_document(spec, front, vdata, stats: dict, speeds=None, classical=()) -> dict:
     t = spec.task
-    records = front_records(front, vdata, speeds)
+    records = front_records(front, vdata, speeds, classical)
     doc = {
         "version": FRONT_VERSION,
         "name": spec.name,

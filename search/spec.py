@@ -61,7 +61,8 @@ _SCHEMA = {
     "description": None,
     "target": {"function": None, "interval": None, "format": None, "compute": None, "metric": None, "error": None},
     "search": {"ops": None, "max_ops": None, "population": None, "islands": None, "migrate_every": None, "restart_after": None, "init": None, "init_ops": None,
-               "selector": None, "hashing": None, "batch": None, "mutations": None, "dedup_retries": None},
+               "selector": None, "hashing": None, "batch": None, "mutations": None, "dedup_retries": None,
+               "baselines": None},
     "budget": {"seconds": None, "evaluations": None, "stop_when": None},
     "cost": {"model": None, "weights": None},
     "evaluation": {"fit_points": None, "score_points": None, "verify_points": None, "binades": None},
@@ -269,7 +270,8 @@ def _build(d: dict, text: str) -> RunSpec:
         islands=islands, migrate_every=_int(d, "search.migrate_every", 400, 1),
         restart_after=_int(d, "search.restart_after", 3000, 0),
         init=init, init_ops=init_ops, selector=_choice(d, "search.selector", "nsga2", SELECTORS),
-        hashing=hashing, dedup_retries=_int(d, "search.dedup_retries", 20, 1), mutation_weights=dict(mweights))
+        hashing=hashing, dedup_retries=_int(d, "search.dedup_retries", 20, 1), mutation_weights=dict(mweights),
+        baselines=_bool(d, "search.baselines", True))
 
     weights = _weights(d, "cost.weights", OPS, "op")
     fit = FitConfig(starts=_int(d, "fitting.starts", FitConfig.starts, 1),
