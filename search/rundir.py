@@ -126,7 +126,12 @@ def front_records(front, vdata, speeds=None, classical=()) -> list[dict]:
         timed = None if speeds is None else speeds.get(ind.hash, ind.ops)
         return {**rec, **speeds.fields(timed)} if timed is not None else rec
 
-    return merge_classical([record(ind, *score(ind.program)) for ind in front], classical, vdata)
+    merged = merge_classical([record(ind, *score(ind.program)) for ind in front], classical, vdata)
+    if speeds is not None:   # a baseline the search scored as it is was timed under its program's text
+        timed = {t["program"]: t for t in speeds.records.values()}
+        merged = [{**r, **speeds.fields(timed[r["program"]])} if "source" in r and r["program"] in timed else r
+                  for r in merged]
+    return merged
 
 
 def baseline_record(b, vdata) -> dict:

@@ -125,6 +125,8 @@ def test_timed_run_records_speed_for_entries_meeting_the_target(timed_run):
     met = [r for r in doc["front"] if r["search_error"] <= 50]
     assert met and len(met) < len(doc["front"])                         # both kinds on this front
     for r in doc["front"]:
+        if "source" in r and "speed_ratio" not in r:
+            continue   # a classical approximation merged at write time, its program not timed as it is
         if r["search_error"] <= 50:
             assert all(_finite_positive(r[k]) for k in ("speed_ratio", "speed_ratio_q25", "speed_ratio_q75"))
             assert r["speed_ratio_q25"] <= r["speed_ratio"] <= r["speed_ratio_q75"]
