@@ -14,7 +14,10 @@ Methods (``BASELINES``, looked up by name):
 
 The minimax fits use the weight of the task's metric: 1 for ``absolute``,
 1/|f| for ``relative`` and ``ulp`` (ulp weights are piecewise constant, and
-relative is their smooth stand-in).
+relative is their smooth stand-in).  A target that vanishes at 0, with 0 in
+the interval, under a relative metric (sin, tanh, atan, log1p near 0) has
+no polynomial or rational of finite relative error; its baselines are x times
+the fits of f(x) / x (``Divided``), one op more.
 
 Programs and op counts (``evaluators.horner``): Horner form in x with ``mul``
 and ``add``, coefficients rounded to the run's format: a polynomial of degree
@@ -82,11 +85,35 @@ class Baseline:
     cost: float = 0.0
 
 
+class Divided:
+    """f(x) / x as a target, f'(0) at 0.  A target that vanishes at a point 0 of its
+    interval has no baseline of finite relative error (a polynomial is not 0 at 0
+    exactly); its baselines are x times approximations of f(x) / x, one op more."""
+
+    def __init__(self, t: Target):
+        self.t, self.text = t, f"({t.text})/x"
+
+    def mp(self, x):
+        return self.t.mp(x) / x if x != 0 else mpmath.diff(self.t.mp, 0)
+
+
+def _vanishes_at_0(t: Target, lo: float, hi: float) -> bool:
+    if not lo <= 0.0 <= hi:
+        return False
+    try:
+        with mpmath.workdps(rz.DPS):
+            return t.mp(mpmath.mpf(0)) == 0
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+        return False
+
+
 class Problem:
     """What the fits of one task share: the fit grid and Taylor coefficients (lazy)."""
 
     def __init__(self, target: str, lo: float, hi: float, relative: bool, coeff_format: str):
-        self.target, self.lo, self.hi = Target(target), float(lo), float(hi)
+        t = Target(target)
+        self.divided = relative and _vanishes_at_0(t, float(lo), float(hi))   # fits of f(x)/x (Divided)
+        self.target, self.lo, self.hi = (Divided(t) if self.divided else t), float(lo), float(hi)
         self.relative, self.coeff_format = relative, coeff_format
         self._grid = None
         self._taylor: dict[int, list] = {}
@@ -271,6 +298,13 @@ def cached_fit(pb: Problem, method: Method, size) -> Fit | None:
     return fit
 
 
+def _times_x(prog: Program) -> Program:
+    """x * prog(x): one mul more."""
+    from ..primitives.program import Instr
+    n = len(prog.instrs)
+    return Program(prog.consts, prog.instrs + (Instr("mul", ("x", prog.out)),), f"v{n}")
+
+
 # ------------------------------------------------------------------ API
 def problem_of(task, coeff_format: str | None = None) -> Problem:
     fmt = coeff_format or task.fmt.hardware.name
@@ -295,6 +329,8 @@ def baseline_programs(task, max_ops: int, methods=None, data=None,
             prog = method.build(fit, task.fmt)
             if prog is None:
                 continue
+            if pb.divided:
+                prog = _times_x(prog)
             err = data.error(prog)
             if prog.ops <= max_ops and np.isfinite(err):
                 out.append(Baseline(name, size, prog.ops, err, prog, fit.exact_error,

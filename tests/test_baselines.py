@@ -274,3 +274,19 @@ def test_neighbours_bracket(fmt):
 def test_unknown_baseline_name():
     with pytest.raises(KeyError, match="taylor"):
         BASELINES["chebyshev"]
+
+
+def test_a_target_vanishing_at_0_gets_baselines_times_x():
+    """tanh on [0, 0.625] under relative error: no polynomial is 0 at 0 exactly, so the
+    baselines are x times fits of tanh(x)/x: finite, ending in mul(x, ...); the
+    (4, 4) continued fraction of tanh(x)/x reaches 1e-11 at 12 ops.  Away from 0
+    (or under absolute error) the plain fits are used."""
+    from numsearch.evaluators.baselines import baseline_programs, problem_of
+    from numsearch.evaluators.task import Task
+    task = Task("tanh", 0.0, 0.625, "real", "relative")
+    assert problem_of(task).divided and not problem_of(Task("tanh", 0.1, 0.625, "real", "relative")).divided
+    assert not problem_of(Task("tanh", 0.0, 0.625, "real", "absolute")).divided
+    bls = baseline_programs(task, 12)
+    assert bls and all(math.isfinite(b.error) for b in bls)
+    assert all(b.program.instrs[-1].op == "mul" and "x" in b.program.instrs[-1].args for b in bls)
+    assert min(b.error for b in bls if b.ops <= 12) < 1e-10
