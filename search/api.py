@@ -109,6 +109,11 @@ def run(source: RunSpec | Mapping | str | Path, out: str | Path | None = None, *
     return Front(front_document(s, search.archive.front(), vdata, stats.asdict(), speeds, run_baselines(s, vdata)))
 
 
+def _num_or(v, default: float) -> float:
+    """A recorded number (front.json writes inf as "inf"), or ``default`` when absent."""
+    return default if v is None else float(v)
+
+
 def _count(name: str, v) -> int:
     """A workers or seed override: an integer >= 0 within ``limits.LIMITS``."""
     from .limits import limit
@@ -239,8 +244,10 @@ class Front:
     def pick(self, how: str = "best") -> Entry:
         """``best``: with the spec's ``target.error``, the fastest measured
         program meeting it (front.json's ``fastest``, from a run with
-        ``speed.time``), else the cheapest meeting it; without one, the
-        lowest error.  ``cost=N`` (best of cost <= N) or ``id=K``."""
+        ``speed.time``), else the cheapest meeting it on the dense grid and,
+        where the run checked it over every value (``exhaustive_error``),
+        there too; without one, the lowest error.  ``cost=N`` (best of cost
+        <= N) or ``id=K``."""
         if not self.entries:
             raise UserError("the front is empty")
         if how == "best":
@@ -248,7 +255,8 @@ class Front:
             if goal is not None and self.fastest is not None:
                 return self.fastest
             if goal is not None:
-                ok = [e for e in self.entries if e.error <= goal]
+                ok = [e for e in self.entries
+                      if e.error <= goal and _num_or((e.record or {}).get("exhaustive_error"), e.error) <= goal]
                 if ok:
                     return min(ok, key=lambda e: (e.cost, e.error))
             return min(self.entries, key=lambda e: (e.error, e.cost))
