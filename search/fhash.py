@@ -14,7 +14,7 @@ import hashlib
 import numpy as np
 
 from ..primitives.formats import Format
-from ..primitives.interpret import evaluate_float
+from ..primitives.kernels import evaluate_float
 
 _Q = Format("q36", 36, -1022, float(np.finfo(np.float64).max), True, "double", "float64", "hash quantiser")
 
