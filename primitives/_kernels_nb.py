@@ -196,18 +196,29 @@ def _values(o, va, vb, vc, out):
 
 @njit(**_JIT)
 def vjac(opc, args, arity, out, deps, x, consts, v, J):
+    """``vjac_ws`` with a workspace of its own."""
+    val, tan, d = workspace(x.shape[0], consts.shape[0], opc.shape[0])
+    vjac_ws(opc, args, arity, out, deps, x, consts, v, J, val, tan, d)
+
+
+@njit(**_JIT)
+def workspace(n, k, m):
+    """Scratch arrays for ``vjac_ws``: slot values, tangents, partials."""
+    return np.empty((1 + k + m, n)), np.empty((1 + k + m, k, n)), np.empty((3, n))
+
+
+@njit(**_JIT)
+def vjac_ws(opc, args, arity, out, deps, x, consts, v, J, val, tan, d):
     """Float64 values v (n,) and Jacobian J (n, k) w.r.t. the constants,
     forward mode, instruction by instruction over all points.  ``deps[s, j]``:
     slot s depends on constant j; only those tangent entries are computed
     (the others are 0, where the interpreter's dense product gives 0 or, times
     an infinite partial, NaN; a point's row is non-finite in both or neither).
-    Dependent entries are the interpreter's (its sums in its order)."""
+    Dependent entries are the interpreter's (its sums in its order).
+    val, tan, d: scratch (``workspace``)."""
     n = x.shape[0]
     k = consts.shape[0]
     m = opc.shape[0]
-    val = np.empty((1 + k + m, n))
-    tan = np.empty((1 + k + m, k, n))
-    d = np.empty((3, n))
     val[0] = x
     for j in range(k):
         val[1 + j] = consts[j]

@@ -1,19 +1,21 @@
-"""The fitter's Levenberg-Marquardt / Lawson loop as one compiled call (numba).
+"""The fitter's loops as compiled calls (numba): LM/Lawson, SLP polish, its LP.
 
-``lm`` is ``fitting._lm`` step for step, with the residual and Jacobian from
-the compiled forward-mode kernel (``primitives._kernels_nb.vjac``) and the
+``lm`` is ``fitting._lm_numpy`` step for step: the residual and Jacobian
+from the compiled forward-mode kernel (``primitives._kernels_nb.vjac``), the
 damped least-squares step from LAPACK's ``gelsd`` (numba's
-``np.linalg.lstsq``, the routine NumPy's uses, with NumPy's default rcond).
-Sums may round differently from NumPy's pairwise ones, so fits agree with the
-reference path to a tolerance, not bit for bit.  Imported lazily by
-``fitting`` (only where numba is available).
+``np.linalg.lstsq``: the routine and the LAPACK build NumPy's uses, with
+NumPy's default rcond), and sums in NumPy's pairwise order (``np_sum``), so
+its fits are the reference's bit for bit (a Householder QR instead was 2x
+faster per solve, but its rounding sent one LM run in ten down another
+path).  ``slp`` is ``fitting._slp_numpy`` with ``minimax_lp``, a dense
+simplex, for HiGHS.  Imported lazily by ``fitting`` (only with numba).
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
-from ..primitives._kernels_nb import dd_sub, eval_dd, vjac
+from ..primitives._kernels_nb import dd_sub, eval_dd, vjac_ws, workspace
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
@@ -34,9 +36,77 @@ def _maxabs(r):
 
 
 @njit(**_JIT)
-def resid(opc, args, arity, out, deps, x, f, w, c, r, J):
-    """``fitting._resid_fast`` into (r, J); returns whether all are finite."""
-    vjac(opc, args, arity, out, deps, x, c, r, J)
+def _block(a, lo, n):
+    """NumPy's pairwise sum of a block a[lo:lo + n], n <= 128: 8 accumulators."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - (n % 8):
+        j = lo + i
+        r0 += a[j]
+        r1 += a[j + 1]
+        r2 += a[j + 2]
+        r3 += a[j + 3]
+        r4 += a[j + 4]
+        r5 += a[j + 5]
+        r6 += a[j + 6]
+        r7 += a[j + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(**_JIT)
+def np_sum(a):
+    """``np.sum(a)`` bit for bit (a 1-d contiguous float64 array): NumPy's
+    pairwise summation, blocks of up to 128 split in halves (multiples of 8),
+    by an explicit stack (numba's on-disk cache mishandles recursion)."""
+    n = a.shape[0]
+    if n <= 128:
+        return _block(a, 0, n)
+    los = np.zeros(64, dtype=np.int64)
+    ns = np.zeros(64, dtype=np.int64)
+    stage = np.zeros(64, dtype=np.int64)
+    left = np.zeros(64)
+    sp = 0
+    ns[0] = n
+    ret = 0.0
+    while sp >= 0:
+        lo, m = los[sp], ns[sp]
+        if m <= 128:
+            ret = _block(a, lo, m)
+            sp -= 1
+            continue
+        n2 = m // 2
+        n2 -= n2 % 8
+        if stage[sp] == 0:
+            stage[sp] = 1
+            sp += 1
+            los[sp], ns[sp], stage[sp] = lo, n2, 0
+        elif stage[sp] == 1:
+            left[sp] = ret
+            stage[sp] = 2
+            sp += 1
+            los[sp], ns[sp], stage[sp] = lo + n2, m - n2, 0
+        else:
+            ret = left[sp] + ret
+            sp -= 1
+    return ret
+
+
+@njit(**_JIT)
+def resid(opc, args, arity, out, deps, x, f, w, c, r, J, ws):
+    """``fitting._resid_fast`` into (r, J); returns whether all are finite.
+    ws: ``workspace`` for the program."""
+    vjac_ws(opc, args, arity, out, deps, x, c, r, J, ws[0], ws[1], ws[2])
     n, k = J.shape
     nbad = 0
     bad = np.zeros(n, dtype=np.bool_)
@@ -59,57 +129,6 @@ def resid(opc, args, arity, out, deps, x, f, w, c, r, J):
 
 
 @njit(**_JIT)
-def _qr_lstsq(At, b, rcond):
-    """(argmin ||A s - b||, ok) by Householder QR, for A given transposed
-    (``At[j]`` is column j, contiguous); At and b are overwritten.  ok is
-    False where R is near rank-deficient (a diagonal entry not above rcond
-    times the largest): there LAPACK's SVD-based gelsd (NumPy's lstsq, which
-    truncates such directions) must decide instead."""
-    k, N = At.shape
-    s = np.zeros(k)
-    for j in range(k):
-        a = At[j]
-        tail = 0.0
-        for i in range(j + 1, N):
-            tail += a[i] * a[i]
-        x0 = a[j]
-        nrm = np.sqrt(x0 * x0 + tail)
-        if nrm == 0.0 or not np.isfinite(nrm):
-            return s, False
-        alpha = -nrm if x0 >= 0 else nrm
-        v0 = x0 - alpha
-        vn2 = v0 * v0 + tail
-        for c in range(j + 1, k):
-            col = At[c]
-            dot = v0 * col[j]
-            for i in range(j + 1, N):
-                dot += a[i] * col[i]
-            f = 2.0 * dot / vn2
-            col[j] -= f * v0
-            for i in range(j + 1, N):
-                col[i] -= f * a[i]
-        dot = v0 * b[j]
-        for i in range(j + 1, N):
-            dot += a[i] * b[i]
-        f = 2.0 * dot / vn2
-        b[j] -= f * v0
-        for i in range(j + 1, N):
-            b[i] -= f * a[i]
-        a[j] = alpha
-    rmax = 0.0
-    for j in range(k):
-        rmax = max(rmax, abs(At[j, j]))
-    for j in range(k - 1, -1, -1):
-        if not abs(At[j, j]) > rcond * rmax:
-            return s, False
-        t = b[j]
-        for c in range(j + 1, k):
-            t -= At[c, j] * s[c]
-        s[j] = t / At[j, j]
-    return s, True
-
-
-@njit(**_JIT)
 def lm(opc, args, arity, out, deps, x, f, w, c0, iters, lawson_iters):
     """(best constants, their max |r|): LM on sum u_i r_i^2, u = 1 for
     ``iters`` steps, then ``lawson_iters`` steps with u_i <- u_i |r_i|."""
@@ -120,8 +139,9 @@ def lm(opc, args, arity, out, deps, x, f, w, c0, iters, lawson_iters):
     J = np.empty((n, k))
     r_new = np.empty(n)
     J_new = np.empty((n, k))
+    ws = workspace(n, k, opc.shape[0])
     lam = 1e-3
-    if not resid(opc, args, arity, out, deps, x, f, w, c, r, J):
+    if not resid(opc, args, arity, out, deps, x, f, w, c, r, J, ws):
         return c, np.inf
     u = np.ones(n)
     best_c = c.copy()
@@ -130,6 +150,7 @@ def lm(opc, args, arity, out, deps, x, f, w, c0, iters, lawson_iters):
     At = np.zeros((k, n + k))          # the augmented matrix, transposed
     baug = np.zeros(n + k)
     sq = np.empty(n)
+    tmp = np.empty(n)
     it = 0
     while it < iters + lawson_iters:
         it += 1
@@ -152,16 +173,15 @@ def lm(opc, args, arity, out, deps, x, f, w, c0, iters, lawson_iters):
         baug[n:] = 0.0
         if not finite:
             break
-        step, ok = _qr_lstsq(At.copy(), baug.copy(), rcond)
-        if not ok:
-            step = np.linalg.lstsq(np.ascontiguousarray(At.T), baug, rcond)[0]
+        step = np.linalg.lstsq(At.T, baug, rcond)[0]
         c_new = c + step
-        ok = resid(opc, args, arity, out, deps, x, f, w, c_new, r_new, J_new)
-        s_new = 0.0
-        s_old = 0.0
+        ok = resid(opc, args, arity, out, deps, x, f, w, c_new, r_new, J_new, ws)
         for i in range(n):
-            s_new += u[i] * r_new[i] ** 2
-            s_old += u[i] * r[i] ** 2
+            tmp[i] = u[i] * (r_new[i] * r_new[i])
+        s_new = np_sum(tmp)
+        for i in range(n):
+            tmp[i] = u[i] * (r[i] * r[i])
+        s_old = np_sum(tmp)
         if ok and s_new < s_old:
             c = c_new
             r, r_new = r_new, r
@@ -172,10 +192,9 @@ def lm(opc, args, arity, out, deps, x, f, w, c0, iters, lawson_iters):
                 best_c = c.copy()
                 best_e = e
             if it > iters:  # Lawson phase
-                t = 0.0
                 for i in range(n):
                     u[i] = u[i] * abs(r[i])
-                    t += u[i]
+                t = np_sum(u)
                 if t > 0 and np.isfinite(t):
                     for i in range(n):
                         u[i] = max(u[i] / t, 1e-9 / n) * n
@@ -329,7 +348,8 @@ def slp(opc, args, arity, out, deps, x, f, w, refh, refl, c0, iters, precise_bel
     J = np.empty((n, k))
     r_new = np.empty(n)
     J_new = np.empty((n, k))
-    resid(opc, args, arity, out, deps, x, f, w, c, r, J)
+    ws = workspace(n, k, opc.shape[0])
+    resid(opc, args, arity, out, deps, x, f, w, c, r, J, ws)
     e = _maxabs(r)
     if not np.isfinite(e):
         return c, np.inf, True
@@ -380,7 +400,7 @@ def slp(opc, args, arity, out, deps, x, f, w, refh, refl, c0, iters, precise_bel
         if precise:
             resid_precise(opc, args, out, x, w, refh, refl, c_new, r_new)
         else:
-            resid(opc, args, arity, out, deps, x, f, w, c_new, r_new, J_new)
+            resid(opc, args, arity, out, deps, x, f, w, c_new, r_new, J_new, ws)
         e_new = _maxabs(r_new)
         ratio = (e - e_new) / (e - pred)
         if e_new < e:
@@ -388,7 +408,7 @@ def slp(opc, args, arity, out, deps, x, f, w, refh, refl, c0, iters, precise_bel
             r, r_new = r_new, r
             e = e_new
             if precise:
-                resid(opc, args, arity, out, deps, x, f, w, c, r_new, J)
+                resid(opc, args, arity, out, deps, x, f, w, c, r_new, J, ws)
             else:
                 J, J_new = J_new, J
             if ratio > 0.75:
