@@ -6,7 +6,8 @@ Each seed runs the spec in this process (no Ray, so a run is deterministic)
 to --evaluations evaluations (its time budget and ``stop_when`` lifted), once
 per path, the two paths alternating.  Prints, per seed and path, evals/s and
 the front (best error by cost); then the speed ratio (median and range over
-seeds) and, per cost, the median over seeds of compiled / reference error.
+seeds) and, per cost c, compiled / reference of the best error at cost <= c
+(median over seeds, range, and the seeds where compiled is better / worse).
 
     python benchmarks/search_speed.py runs/exp2_quick.yaml --evaluations 600 --seeds 3
 """
@@ -49,7 +50,7 @@ def main(argv=None):
     if not warm_up():
         sys.exit("the compiled kernels are not available (numba missing, or NUMSEARCH_KERNELS=0)")
     print(f"search_speed: {a.spec}, {a.evaluations} evaluations in process, seeds {a.seed}..{a.seed + a.seeds - 1}")
-    ratios, errs = [], {}
+    ratios, errs, envs = [], {}, {}
     for seed in range(a.seed, a.seed + a.seeds):
         s = replace(base, workers=0, seed=seed,
                     budget=replace(base.budget, seconds=1e9, evaluations=a.evaluations, stop_when=()))
@@ -61,13 +62,19 @@ def main(argv=None):
             front = "  ".join(f"{c}:{e:.2e}" for c, e in sorted(best.items()))
             print(f"  seed {seed} {name} {a.evaluations / el:7.1f} evals/s  front {front}")
         ratios.append(res[False][0] / res[True][0])
-        for c in set(res[False][1]) & set(res[True][1]):
-            if res[False][1][c] > 0:
-                errs.setdefault(c, []).append(res[True][1][c] / res[False][1][c])
+        for c in sorted(set(res[False][1]) | set(res[True][1])):
+            env = [min(e for cc, e in res[on][1].items() if cc <= c) for on in (False, True)]
+            envs.setdefault(c, []).append(env)
+            if env[0] > 0:
+                errs.setdefault(c, []).append(env[1] / env[0])
     print(f"  speed ratio compiled / reference: median {statistics.median(ratios):.1f}x, "
           f"range {min(ratios):.1f}x to {max(ratios):.1f}x over {len(ratios)} seeds")
-    print("  error compiled / reference by cost (median over seeds, range): " + "  ".join(
-        f"{c}:{statistics.median(v):.2g} [{min(v):.2g}, {max(v):.2g}]" for c, v in sorted(errs.items())))
+    print("  best error at cost <= c: median over seeds, reference and compiled; compiled / reference per seed:"
+          " median [range] (seeds where compiled is better / worse by > 1.2%)")
+    for c, v in sorted(errs.items()):
+        med = [statistics.median(e[i] for e in envs[c]) for i in (0, 1)]
+        print(f"    {c}: {med[0]:.3g} {med[1]:.3g}   {statistics.median(v):.3g} [{min(v):.3g}, {max(v):.3g}] "
+              f"({sum(r < 1 / 1.012 for r in v)}/{sum(r > 1.012 for r in v)} of {len(v)})")
 
 
 if __name__ == "__main__":

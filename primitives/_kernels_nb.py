@@ -658,3 +658,28 @@ def eval_rounded(opc, args, out, x, consts, p, emin, maxf, has_inf, y):
             for i in range(n):
                 val[s, i] = round_fmt(op_f64(o, val[a, i], val[b, i], val[c, i]), p, emin, maxf, has_inf)
     y[:] = val[out]
+
+
+@njit(**_JIT)
+def max_error(yh, yl, rh, rl, w):
+    """``accuracy.max_error``: max over points of |y - ref| * w, the difference
+    in double-double; inf where y is not finite or the product is NaN, 0 where
+    y equals ref (or both are the same infinity); inf for no points."""
+    n = yh.shape[0]
+    if n == 0:
+        return np.inf
+    best = -np.inf
+    for i in range(n):
+        dh, dl = dd_sub(yh[i], yl[i], rh[i], rl[i])
+        diff = abs(dh + dl)
+        if diff == 0.0 or (math.isinf(rh[i]) and yh[i] == rh[i]):
+            e = 0.0
+        elif not math.isfinite(yh[i]):
+            e = np.inf
+        else:
+            e = diff * w[i]
+            if math.isnan(e):
+                e = np.inf
+        if e > best:
+            best = e
+    return best

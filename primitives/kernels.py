@@ -198,3 +198,15 @@ def warm_up() -> bool:
     evaluate(p, x, "float32")
     evaluate(parse_program("c0 = 0.5\nv0 = mul(x, c0)\nreturn v0"), x, "float64")
     return True
+
+
+def max_error(y, ref, weight) -> float | None:
+    """``evaluators.accuracy.max_error`` compiled (bit for bit), or None where
+    the kernels are off (the caller then computes it in NumPy)."""
+    if not available():
+        return None
+    yh, yl = y if isinstance(y, tuple) else (y, np.zeros_like(y))
+    a = [np.ascontiguousarray(np.broadcast_to(v, np.shape(ref[0])), dtype=np.float64) for v in (yh, yl)]
+    return float(_nb().max_error(*a, np.ascontiguousarray(ref[0], dtype=np.float64),
+                                 np.ascontiguousarray(ref[1], dtype=np.float64),
+                                 np.ascontiguousarray(weight, dtype=np.float64)))

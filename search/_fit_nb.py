@@ -212,6 +212,48 @@ def lm(opc, args, arity, out, deps, x, f, w, c0, iters, lawson_iters):
 
 
 @njit(**_JIT)
+def _matvec(G, z):
+    out = np.zeros(G.shape[0])
+    for i in range(G.shape[0]):
+        t = 0.0
+        for j in range(G.shape[1]):
+            t += G[i, j] * z[j]
+        out[i] = t
+    return out
+
+
+@njit(**_JIT)
+def _basis_inverse(G, basis):
+    """Inverse of the rows ``basis`` of G (Gauss-Jordan, partial pivoting);
+    a NaN matrix where they are singular."""
+    n = basis.shape[0]
+    M = np.zeros((n, 2 * n))
+    for i in range(n):
+        for j in range(n):
+            M[i, j] = G[basis[i], j]
+        M[i, n + i] = 1.0
+    for c in range(n):
+        p = c
+        for i in range(c + 1, n):
+            if abs(M[i, c]) > abs(M[p, c]):
+                p = i
+        if M[p, c] == 0.0:
+            return np.full((n, n), np.nan)
+        if p != c:
+            for j in range(2 * n):
+                M[c, j], M[p, j] = M[p, j], M[c, j]
+        piv = M[c, c]
+        for j in range(2 * n):
+            M[c, j] /= piv
+        for i in range(n):
+            if i != c and M[i, c] != 0.0:
+                f = M[i, c]
+                for j in range(2 * n):
+                    M[i, j] -= f * M[c, j]
+    return M[:, n:].copy()
+
+
+@njit(**_JIT)
 def minimax_lp(A, b, rho):
     """min z_k  s.t.  A z <= b,  |z_j| <= rho (j < k),  z_k >= 0  (k = A.shape[1] - 1),
     by the primal simplex method on the inequality form: from the vertex
@@ -243,7 +285,10 @@ def minimax_lp(A, b, rho):
     for i in range(m):
         if G[i, k] >= 0.0:
             return z, False
-        v = (G[i, :k] @ z[:k] - h[i]) / -G[i, k]
+        v = -h[i]
+        for j in range(k):
+            v += G[i, j] * z[j]
+        v = v / -G[i, k]
         if v > t:
             t = v
             enter = i
@@ -255,13 +300,15 @@ def minimax_lp(A, b, rho):
     inb = np.zeros(M, dtype=np.bool_)
     for j in range(n):
         inb[basis[j]] = True
-    Binv = np.linalg.inv(G[basis])
-    s = h - G @ z                      # slacks, >= 0
+    Binv = _basis_inverse(G, basis)
+    s = h - _matvec(G, z)                     # slacks, >= 0
     tol = 1e-12
     p = 0
     for it in range(50 * n):
         if it % 16 == 15:
-            Binv = np.linalg.inv(G[basis])
+            Binv = _basis_inverse(G, basis)
+        if not np.isfinite(Binv[0, 0]):
+            return z, False
         # multipliers: G_B^T lam = -c, c = e_k
         p = -1
         lmin = -tol
@@ -273,7 +320,7 @@ def minimax_lp(A, b, rho):
         if p < 0:
             break
         dz = -Binv[:, p]
-        gd = G @ dz
+        gd = _matvec(G, dz)
         alpha = np.inf
         q = -1
         for i in range(M):
@@ -289,19 +336,25 @@ def minimax_lp(A, b, rho):
         # row p of G_B becomes G[q]: Sherman-Morrison on Binv
         # (1 + u^T Binv e_p = -G[q] . dz, u = G[q] - G[basis[p]])
         col = Binv[:, p].copy()
-        w = (G[q] - G[basis[p]]) @ Binv
-        Binv -= np.outer(col, w) / -gd[q]
+        u = G[q] - G[basis[p]]
+        for j in range(n):
+            wj = 0.0
+            for i in range(n):
+                wj += u[i] * Binv[i, j]
+            wj /= -gd[q]
+            for i in range(n):
+                Binv[i, j] -= col[i] * wj
         inb[basis[p]] = False
         basis[p] = q
         inb[q] = True
     if p >= 0:
         return z, False  # iteration cap
     # final check: feasible and optimal from a fresh inverse
-    Binv = np.linalg.inv(G[basis])
+    Binv = _basis_inverse(G, basis)
     for j in range(n):
-        if -Binv[k, j] < -1e-9:
+        if not -Binv[k, j] >= -1e-9:
             return z, False
-    r = G @ z - h
+    r = _matvec(G, z) - h
     for i in range(M):
         if not r[i] <= 1e-9:
             return z, False

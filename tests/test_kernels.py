@@ -193,3 +193,20 @@ def test_compiled_lm_follows_the_reference():
         exact += bool(np.array_equal(c0, c1) and e0 == e1)
         assert e0 == e1 or abs(e1 / e0 - 1) <= 0.012, (p.text(), e0, e1)
     assert exact >= 0.8 * runs
+
+
+def test_max_error_bit_for_bit():
+    from numsearch.evaluators import accuracy
+    rng = np.random.default_rng(5)
+    ctx = MutationContext(ops=tuple(OPS.names()))
+    x = np.concatenate([np.linspace(-3, 3, 101), _SPECIAL])
+    ref = interpret.evaluate(Program((), (Instr("mul", ("x", "x")),), "v0"), x, "real")
+    ref = (np.where(np.arange(x.size) % 7 == 0, np.inf, ref[0]), ref[1])
+    for _ in range(60):
+        p = random_program(rng, ctx, int(rng.integers(1, 8)))
+        y = interpret.evaluate(p, x, "real")
+        for w in (np.ones_like(x), 1 / np.abs(ref[0]), np.full_like(x, np.nan)):
+            got = accuracy.max_error(y, ref, w)
+            with kernels.use_kernels(False):
+                want = accuracy.max_error(y, ref, w)
+            assert got == want or (np.isnan(got) and np.isnan(want)), p.text()
