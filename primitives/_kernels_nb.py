@@ -228,7 +228,17 @@ def vjac_ws(opc, args, arity, out, deps, x, consts, v, J, val, tan, d):
         o = opc[q]
         ia, ib, ic = args[q, 0], args[q, 1], args[q, 2]
         _values(o, val[ia], val[ib], val[ic], val[s])
-        if o != ADD and o != SUB:
+        if o == MUL or o == FMA:      # partials (b, a[, 1]): the operands themselves
+            d[0] = val[ib]
+            d[1] = val[ia]
+            d[2] = 1.0
+        elif o == DIV:
+            va, vb = val[ia], val[ib]
+            for i in range(n):
+                inv = 1.0 / vb[i]
+                d[0, i] = inv
+                d[1, i] = -va[i] * inv * inv
+        elif o != ADD and o != SUB:
             for i in range(n):
                 d[0, i], d[1, i], d[2, i] = partials_f64(o, val[ia, i], val[ib, i], val[ic, i])
         for j in range(k):

@@ -197,6 +197,7 @@ def warm_up() -> bool:
     evaluate(p, x, "real")
     evaluate(p, x, "float32")
     evaluate(parse_program("c0 = 0.5\nv0 = mul(x, c0)\nreturn v0"), x, "float64")
+    max_error(x, (x, x), x)
     return True
 
 
