@@ -19,10 +19,12 @@ Constants are finally rounded to the run's format and the error is re-scored
 in that format.
 
 Where the compiled kernels are available (``primitives.kernels``), the
-evaluations go through them, each LM/Lawson run is one compiled call
-(``_fit_nb.lm``) and the LPs go to HiGHS directly (``minimax_lp``); switched
-off (``kernels.use_kernels(False)``) everything runs in NumPy and
-``scipy.optimize.linprog``, the reference path.
+evaluations go through them, and each LM/Lawson run and each SLP polish is
+one compiled call (``_fit_nb``): the LM is the NumPy one bit for bit, the
+polish solves its LPs by a compiled dense simplex (``minimax_lp``; HiGHS,
+called directly, where its check fails).  Switched off
+(``kernels.use_kernels(False)``) everything runs in NumPy and
+``scipy.optimize.linprog``: the reference path.
 """
 from __future__ import annotations
 
@@ -90,7 +92,7 @@ def _lm(prog, c, fx, iters, lawson_iters):
                                 iters, lawson_iters)
             return bc, float(be)
         except np.linalg.LinAlgError:
-            pass  # SVD did not converge: the NumPy loop stops there cleanly
+            pass  # SVD did not converge: the NumPy loop reaches the same step and stops there
     return _lm_numpy(prog, c, fx, iters, lawson_iters)
 
 
