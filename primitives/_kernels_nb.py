@@ -693,3 +693,10 @@ def max_error(yh, yl, rh, rl, w):
         if e > best:
             best = e
     return best
+
+
+@njit(**_JIT)
+def round_array(x, p, emin, maxf, has_inf, out):
+    """``Format.round`` of every x (p <= 52)."""
+    for i in range(x.shape[0]):
+        out[i] = round_fmt(x[i], p, emin, maxf, has_inf)

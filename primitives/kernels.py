@@ -185,6 +185,16 @@ def evaluate_float(prog, x, fmt="real", consts=None) -> np.ndarray:
     return y[0] + y[1] if isinstance(y, tuple) else y
 
 
+def round_to(fmt: Format, x) -> np.ndarray:
+    """``fmt.round(x)`` (bit for bit), compiled for 1-d arrays where the kernels are on."""
+    x = np.asarray(x, dtype=np.float64)
+    if fmt.precision is None or fmt.precision >= 53 or x.ndim != 1 or not available():
+        return fmt.round(x)
+    out = np.empty_like(x)
+    _nb().round_array(np.ascontiguousarray(x), fmt.precision, fmt.emin, fmt.max_finite, fmt.has_inf, out)
+    return out
+
+
 def warm_up() -> bool:
     """Compile (or load from the cache) every evaluation kernel now, on a tiny
     program; returns whether the kernels are available."""
@@ -198,6 +208,7 @@ def warm_up() -> bool:
     evaluate(p, x, "float32")
     evaluate(parse_program("c0 = 0.5\nv0 = mul(x, c0)\nreturn v0"), x, "float64")
     max_error(x, (x, x), x)
+    round_to(FORMATS["bfloat16"], x)
     return True
 
 

@@ -14,7 +14,7 @@ import hashlib
 import numpy as np
 
 from ..primitives.formats import Format
-from ..primitives.kernels import evaluate_float
+from ..primitives.kernels import evaluate_float, round_to
 
 _Q = Format("q36", 36, -1022, float(np.finfo(np.float64).max), True, "double", "float64", "hash quantiser")
 
@@ -27,7 +27,7 @@ def probe_points(lo: float, hi: float, n: int = 16) -> np.ndarray:
 
 def functional_hash(prog, probes: np.ndarray, fmt="float64") -> str:
     y = evaluate_float(prog, probes, fmt)
-    q = _Q.round(np.where(np.isnan(y), np.nan, y))
+    q = round_to(_Q, np.where(np.isnan(y), np.nan, y))
     q[np.isnan(q)] = np.nan  # one NaN payload
     q = q + 0.0  # -0.0 -> 0.0
     return hashlib.blake2b(q.tobytes(), digest_size=8).hexdigest()

@@ -210,3 +210,10 @@ def test_max_error_bit_for_bit():
             with kernels.use_kernels(False):
                 want = accuracy.max_error(y, ref, w)
             assert got == want or (np.isnan(got) and np.isnan(want)), p.text()
+
+
+@pytest.mark.parametrize("fmt", [f for f in FORMATS.names() if f != "real"] + ["q36"])
+def test_rounding_bit_for_bit(fmt, x):
+    from numsearch.search.fhash import _Q
+    f = _Q if fmt == "q36" else FORMATS[fmt]
+    assert _same_bits(kernels.round_to(f, x), f.round(x))
