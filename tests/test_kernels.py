@@ -217,3 +217,21 @@ def test_rounding_bit_for_bit(fmt, x):
     from numsearch.search.fhash import _Q
     f = _Q if fmt == "q36" else FORMATS[fmt]
     assert _same_bits(kernels.round_to(f, x), f.round(x))
+
+
+def test_numba_is_imported_lazily_and_can_be_switched_off():
+    import subprocess
+    import sys
+    from conftest import ROOT
+    code = ("import sys, numpy as np\n"
+            "import numsearch.search.evaluate, numsearch.search.fitting\n"
+            "assert 'numba' not in sys.modules\n"
+            "from numsearch.primitives import kernels\n"
+            "assert not kernels.available() and 'numba' not in sys.modules\n"
+            "from numsearch.evaluators.task import Task\n"
+            "r = numsearch.search.evaluate.Evaluator(Task('exp2', 0.0, 1.0)).evaluate_one(\n"
+            "    numsearch.primitives.program.parse_program('c0 = 1\\nv0 = add(x, c0)\\nreturn v0'))\n"
+            "assert 0 < r.error < 1 and 'numba' not in sys.modules\n")
+    env = {**__import__("os").environ, "NUMSEARCH_KERNELS": "0"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT.parent, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
