@@ -3,7 +3,7 @@ reference path against the compiled kernels, on the children a real search
 breeds; then through Ray actors.
 
 Breeds --n children (mutations of the programs of a front.json, or of random
-programs) and evaluates each one twice in this process, interleaved (the
+programs for 2^x on [0, 1] in --format) and evaluates each one twice in this process, interleaved (the
 order alternating child by child): once with the kernels off (NumPy
 interpreter, NumPy LM, ``scipy.optimize.linprog``: the reference) and once
 with them on, each path with its own evaluator seeded alike, so both fit the
@@ -37,14 +37,14 @@ from numsearch.search.mutation import MutationContext, mutate, random_program  #
 from numsearch.primitives.program import parse_program  # noqa: E402
 
 
-def children(front_path, n, rng, ctx):
+def children(front_path, n, rng, ctx, fmt="real"):
     if front_path:
         doc = json.loads(Path(front_path).read_text())
         parents = [parse_program(r["program"]) for r in doc["front"] if r["ops"] >= 3]
         task = Task(doc["target"], *map(float, doc["interval"]), format=doc["format"], metric=doc["metric"])
     else:
         parents = [random_program(rng, ctx, int(rng.integers(3, 9))) for _ in range(20)]
-        task = Task("exp2", 0.0, 1.0)
+        task = Task("exp2", 0.0, 1.0, format=fmt)
     kids = [mutate(parents[i % len(parents)], rng, ctx) for i in range(n)]
     return task, kids
 
@@ -80,13 +80,14 @@ def compare(task, kids, block):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--front")
+    ap.add_argument("--format", default="real", help="without --front: the format of the exp2 task")
     ap.add_argument("--n", type=int, default=400)
     ap.add_argument("--block", type=int, default=20, help="children per block for the ratio's spread")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--workers", type=int, default=0, help="also time Ray with 1 and this many actors")
     a = ap.parse_args(argv)
     rng = np.random.default_rng(0)
-    task, kids = children(a.front, a.n, rng, MutationContext())
+    task, kids = children(a.front, a.n, rng, MutationContext(), a.format)
     print(f"throughput: {task.describe()}, {len(kids)} children, median ops {statistics.median(k.ops for k in kids):g}")
     t0 = time.perf_counter()
     if not warm_up():
