@@ -37,6 +37,7 @@ import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -53,11 +54,13 @@ _state = {"on": os.environ.get("NUMSEARCH_KERNELS", "1") != "0", "nb": None}
 
 
 def _nb():
-    """The numba module of kernels, imported on first use; None without numba."""
+    """The numba kernels (``_kernels_nb``, ``_dd_nb``) as one namespace,
+    imported on first use; None without numba."""
     if _state["nb"] is None:
         try:
-            from . import _kernels_nb
-            _state["nb"] = _kernels_nb
+            from . import _dd_nb, _kernels_nb
+            _state["nb"] = SimpleNamespace(**{k: v for m in (_kernels_nb, _dd_nb) for k, v in vars(m).items()
+                                              if not k.startswith("__")})
         except ImportError:
             _state["nb"] = False
     return _state["nb"] or None

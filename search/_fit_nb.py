@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..primitives._kernels_nb import dd_sub, eval_dd, vjac_ws, workspace
+from ..primitives._dd_nb import dd_sub, eval_dd
+from ..primitives._kernels_nb import vjac_ws, workspace
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
