@@ -13,7 +13,7 @@ from functools import cached_property
 import numpy as np
 
 from ..primitives.formats import FORMATS
-from ..primitives.interpret import evaluate, evaluate_float
+from ..primitives.kernels import evaluate, evaluate_float
 
 from .accuracy import METRICS, max_error
 from .reference import reference, sample_grid

@@ -14,7 +14,7 @@ import hashlib
 import numpy as np
 
 from ..primitives.formats import Format
-from ..primitives.interpret import evaluate_float
+from ..primitives.kernels import evaluate_float, round_to
 
 _Q = Format("q36", 36, -1022, float(np.finfo(np.float64).max), True, "double", "float64", "hash quantiser")
 
@@ -30,7 +30,7 @@ def functional_hash(prog, probes: np.ndarray, fmt="float64", ops: bool = False) 
     multiset, so that programs of one function but different instructions
     (which may differ in speed) hash apart."""
     y = evaluate_float(prog, probes, fmt)
-    q = _Q.round(np.where(np.isnan(y), np.nan, y))
+    q = round_to(_Q, np.where(np.isnan(y), np.nan, y))
     q[np.isnan(q)] = np.nan  # one NaN payload
     q = q + 0.0  # -0.0 -> 0.0
     h = hashlib.blake2b(q.tobytes(), digest_size=8).hexdigest()

@@ -17,6 +17,14 @@ perturbations of them and fresh random values):
 Derivatives come from forward-mode evaluation (``value_and_jacobian``).
 Constants are finally rounded to the run's format and the error is re-scored
 in that format.
+
+Where the compiled kernels are available (``primitives.kernels``), the
+evaluations go through them, and each LM/Lawson run and each SLP polish is
+one compiled call (``_fit_nb``): the LM is the NumPy one bit for bit, the
+polish solves its LPs by a compiled dense simplex (``minimax_lp``; HiGHS,
+called directly, where its check fails).  Switched off
+(``kernels.use_kernels(False)``) everything runs in NumPy and
+``scipy.optimize.linprog``: the reference path.
 """
 from __future__ import annotations
 
@@ -24,8 +32,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..primitives.interpret import evaluate, value_and_jacobian
 from ..primitives import doubledouble as ddm
+from ..primitives import kernels
+from ..primitives.kernels import evaluate, value_and_jacobian
+
+from . import minimax_lp
 
 
 PRECISE_BELOW = 1e-11   # errors below this are measured in double-double, not float64
@@ -69,7 +80,25 @@ def _maxabs(r):
 
 def _lm(prog, c, fx, iters, lawson_iters):
     """Levenberg-Marquardt on sum (u_i r_i)^2: u = 1 for ``iters`` steps, then
-    ``lawson_iters`` steps with Lawson's update u_i <- u_i |r_i| (towards minimax)."""
+    ``lawson_iters`` steps with Lawson's update u_i <- u_i |r_i| (towards minimax).
+    One compiled call where the kernels take the program, else ``_lm_numpy``."""
+    code = kernels.encode(prog) if kernels.available() else None
+    if code is not None:
+        from . import _fit_nb
+        x, f, w = fx
+        try:
+            bc, be = _fit_nb.lm(code.opc, code.args, code.arity, code.out, code.deps,
+                                np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(f, dtype=np.float64),
+                                np.ascontiguousarray(w, dtype=np.float64), np.array(c, dtype=np.float64),
+                                iters, lawson_iters)
+            return bc, float(be)
+        except np.linalg.LinAlgError:
+            pass  # SVD did not converge: the NumPy loop reaches the same step and stops there
+    return _lm_numpy(prog, c, fx, iters, lawson_iters)
+
+
+def _lm_numpy(prog, c, fx, iters, lawson_iters):
+    """``_lm`` in NumPy (the reference)."""
     lam = 1e-3
     r, J = _resid_fast(prog, c, fx)
     if not (np.all(np.isfinite(r)) and np.all(np.isfinite(J))):
@@ -129,9 +158,29 @@ def _extremal(r, margin=2):
 
 
 def _slp(prog, c, fx, ref, iters):
-    from scipy.optimize import linprog
+    """SLP minimax polish from constants c: one compiled call where the kernels
+    take the program and every LP is solved by the dense simplex, else
+    ``_slp_numpy``."""
+    code = kernels.encode(prog) if kernels.available() else None
+    if code is not None:
+        from . import _fit_nb
+        x, f, w = fx
+        a = [np.ascontiguousarray(v, dtype=np.float64) for v in (x, f, w, ref[0], ref[1])]
+        try:
+            cb, e, done = _fit_nb.slp(code.opc, code.args, code.arity, code.out, code.deps, *a,
+                                      np.array(c, dtype=np.float64), iters, PRECISE_BELOW)
+            if done:
+                return cb, float(e)
+        except np.linalg.LinAlgError:
+            pass
+    return _slp_numpy(prog, c, fx, ref, iters)
 
+
+def _slp_numpy(prog, c, fx, ref, iters):
+    """``_slp`` in NumPy, its LPs by ``minimax_lp.solve`` (linprog when the
+    kernels are off: the reference path)."""
     k = len(c)
+    direct = kernels.available()
     r, J = _resid_fast(prog, c, fx)
     e = _maxabs(r)
     if not np.isfinite(e):
@@ -141,8 +190,6 @@ def _slp(prog, c, fx, ref, iters):
         r = _resid_precise(prog, c, fx, ref)
         e = _maxabs(r)
     rho = 0.5
-    cobj = np.zeros(k + 1)
-    cobj[-1] = 1.0
     for _ in range(iters):
         # on the extremal points only; residuals in units of the error e and each
         # column scaled to max 1, so a unit step of a variable moves the residual
@@ -158,14 +205,10 @@ def _slp(prog, c, fx, ref, iters):
         bvec = np.concatenate([-r[sel] / e, r[sel] / e])
         if not (np.all(np.isfinite(A)) and np.all(np.isfinite(bvec))):
             break
-        bounds = [(-rho, rho)] * k + [(0, None)]
-        try:
-            res = linprog(cobj, A_ub=A, b_ub=bvec, bounds=bounds, method="highs")
-        except ValueError:
+        sol = minimax_lp.solve(A, bvec, rho, direct)
+        if sol is None:
             break
-        if res.status != 0:
-            break
-        step, pred = res.x[:k] * scale, res.x[k] * e
+        step, pred = sol[:k] * scale, sol[k] * e
         if e - pred <= 1e-9 * e:
             break  # linear model predicts no gain: at a (local) minimax
         c_new = c + step
@@ -248,3 +291,16 @@ def polish(prog, fx, ref, cfg: FitConfig = FitConfig()):
         return c0, _maxabs(_resid_precise(prog, c0, fx, ref))
     with np.errstate(all="ignore"):
         return _slp(prog, c0, fx, ref, cfg.slp_iters)
+
+
+def warm_up() -> bool:
+    """Compile (or load from numba's cache) the evaluation and fitting kernels
+    now; returns whether they are available."""
+    if not kernels.warm_up():
+        return False
+    from ..primitives.program import parse_program
+    p = parse_program("c0 = 1\nc1 = 0.5\nv0 = mul(x, c1)\nv1 = add(v0, c0)\nreturn v1")
+    x = np.linspace(0.0, 1.0, 16)
+    f = np.exp2(x)
+    fit_constants(p, (x, f, 1 / f), (f, np.zeros_like(f)), np.random.default_rng(0))
+    return True

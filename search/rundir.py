@@ -20,7 +20,7 @@ import numpy as np
 
 from ..evaluators.accuracy import METRICS, pointwise_error
 from ..primitives.formats import FORMATS
-from ..primitives.interpret import evaluate
+from ..primitives.kernels import evaluate
 
 FRONT_VERSION = 1
 
