@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ._kernels_nb import (_JIT, ABS, ADD, COPYSIGN, DIV, EXPONENT, FMA, LDEXP, MIN, MUL, NEG, RINT, SIGNIFICAND,
+from ._kernels_nb import (_JIT, ABS, ADD, COPYSIGN, DIV, EXPONENT, FMA, LDEXP, MIN, MUL, NEG, POW2, RINT, SIGNIFICAND,
                           SUB, _copysign_f, _fast_two_sum, _ldexp_f, _max_f, _min_f, _signbit, _two_sum)
 
 _SPLIT = 134217729.0
@@ -242,13 +242,15 @@ def op_dd(o, ah, al, bh, bl, ch, cl):
                 return hi, 0.0
             return _two_sum_g(hi, s)
         return r, 0.0
-    if o == LDEXP:
-        kh, kl = _norm(bh, bl)
+    if o == LDEXP or o == POW2:
+        kh, kl = _norm(bh, bl) if o == LDEXP else _norm(ah, al)
         t = np.trunc(kh) if math.isfinite(kh) else kh
         if t == kh:
             n = kh + (np.floor(kl) if kh > 0.0 else np.ceil(kl))
         else:
             n = t
+        if o == POW2:
+            return _ldexp_f(1.0, n), 0.0
         return _ldexp_f(ah, n), _ldexp_f(al, n)
     if o == EXPONENT:
         if not math.isfinite(ah):

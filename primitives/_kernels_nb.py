@@ -21,7 +21,7 @@ from numba import njit
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
 # opcodes (kernels.OPCODES maps op names to these)
-ADD, SUB, MUL, DIV, FMA, NEG, RINT, LDEXP, EXPONENT, SIGNIFICAND, ABS, COPYSIGN, MIN, MAX = range(14)
+ADD, SUB, MUL, DIV, FMA, NEG, RINT, LDEXP, EXPONENT, SIGNIFICAND, ABS, COPYSIGN, MIN, MAX, POW2 = range(15)
 
 
 
@@ -129,6 +129,8 @@ def op_f64(o, a, b, c):
         return _copysign_f(a, b)
     if o == MIN:
         return _min_f(a, b)
+    if o == POW2:
+        return _ldexp_f(1.0, a)
     return _max_f(a, b)
 
 
@@ -162,7 +164,7 @@ def partials_f64(o, a, b, c):
     if o == MAX:
         first = 1.0 if a >= b else 0.0
         return first, 1.0 - first, 0.0
-    return 0.0, 0.0, 0.0  # rint, exponent: piecewise constant
+    return 0.0, 0.0, 0.0  # rint, exponent, pow2: piecewise constant
 
 
 @njit(**_JIT)

@@ -15,7 +15,8 @@ interpreter's (``interpret``), which stays the reference:
 * ``evaluate(prog, x, "real")``: double-double, bit for bit the interpreter's
   (its guarded slow paths near overflow and underflow included);
 * ``evaluate(prog, x, fmt)`` for a hardware format: every instruction
-  rounded once to the format, bit for bit the interpreter's.
+  rounded once to the format (to the compute format of a mixed one, whose
+  result is then rounded once to the format), bit for bit the interpreter's.
 
 Ops with a kernel opcode: all of ``ops.OPS`` in float64 and double-double;
 in hardware formats all but ``fma`` in formats wider than 26 bits (float64),
@@ -46,9 +47,9 @@ from .formats import FORMATS, Format
 
 OPCODES = {name: i for i, name in enumerate(
     ("add", "sub", "mul", "div", "fma", "neg", "rint", "ldexp", "exponent", "significand",
-     "abs", "copysign", "min", "max"))}
+     "abs", "copysign", "min", "max", "pow2"))}
 ARITY = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "neg": 1, "rint": 1, "ldexp": 2, "exponent": 1,
-         "significand": 1, "abs": 1, "copysign": 2, "min": 2, "max": 2}
+         "significand": 1, "abs": 1, "copysign": 2, "min": 2, "max": 2, "pow2": 1}
 
 _state = {"on": os.environ.get("NUMSEARCH_KERNELS", "1") != "0", "nb": None}
 
@@ -130,7 +131,7 @@ def supported(prog, fmt="real") -> bool:
     code = encode(prog)
     if code is None:
         return False
-    f = FORMATS[fmt] if isinstance(fmt, str) else fmt
+    f = (FORMATS[fmt] if isinstance(fmt, str) else fmt).op_format
     return f.is_real or f.precision <= 26 or "fma" not in code.ops
 
 
@@ -164,6 +165,9 @@ def evaluate(prog, x, fmt="real", consts=None):
     """As ``interpret.evaluate`` (double-double pair for ``real``, else float64
     values of the format), through the kernels where ``supported``."""
     f: Format = FORMATS[fmt] if isinstance(fmt, str) else fmt
+    if f.compute:   # a mixed format: every op in the compute format, the result rounded once to f
+        y = evaluate(prog, x, f.op_format, consts)
+        return round_to(f, y) if np.ndim(y) == 1 else f.round(y)
     x = np.asarray(x, dtype=np.float64)
     code = _code(prog, f) if x.ndim == 1 else None
     if code is None:
