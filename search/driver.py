@@ -15,7 +15,7 @@ import numpy as np
 
 from ..evaluators.task import TaskData
 
-from . import checkpoint
+from . import checkpoint, signals
 from .engine import Search
 from .errors import UserError
 from .fhash import probe_points
@@ -181,10 +181,13 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
     except KeyboardInterrupt:
         status = "interrupted"
     except Exception as e:
-        crash = e
-        status = f"crashed: {type(e).__name__}: {one_line(str(e), 200)}"
-        if log:
-            log.write(traceback.format_exc())
+        if signals.interrupted(e):
+            status = "interrupted"
+        else:
+            crash = e
+            status = f"crashed: {type(e).__name__}: {one_line(str(e), 200)}"
+            if log:
+                log.write(traceback.format_exc())
     finally:
         try:
             backend.close()

@@ -26,6 +26,19 @@ def install() -> None:
             signal.signal(s, _raise)
 
 
+def interrupted(e: BaseException) -> bool:
+    """Whether ``e`` is a stop in disguise: a signal handled while compiled code
+    (numba) called back into Python leaves its KeyboardInterrupt as the cause
+    of a SystemError ("returned a result with an exception set")."""
+    seen = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
+
+
 @contextmanager
 def deferred():
     """Run the body with stop signals recorded, not raised; raise KeyboardInterrupt after it if one came."""
