@@ -17,7 +17,9 @@ The minimax fits use the weight of the task's metric: 1 for ``absolute``,
 relative is their smooth stand-in).  A target that vanishes at 0, with 0 in
 the interval, under a relative metric (sin, tanh, atan, log1p near 0) has
 no polynomial or rational of finite relative error; its baselines are x times
-the fits of f(x) / x (``Divided``), one op more.
+the fits of f(x) / x (``Divided``), one op more, or, for an odd f (sin,
+tanh, atan) on [0, b] or [-b, b], x times fits of f(sqrt t)/sqrt t in t = x^2
+(``OddReduced``: x P(x^2), the classical odd kernel), two ops more.
 
 Programs and op counts (``evaluators.horner``): Horner form in x with ``mul``
 and ``add``, coefficients rounded to the run's format: a polynomial of degree
@@ -97,6 +99,30 @@ class Divided:
         return self.t.mp(x) / x if x != 0 else mpmath.diff(self.t.mp, 0)
 
 
+class OddReduced:
+    """f(sqrt(t)) / sqrt(t) as a target in t = x^2, f'(0) at 0: the classical form of
+    an odd f that vanishes at 0, x P(x^2), two ops more than P (``_odd_in_x``)."""
+
+    def __init__(self, t: Target):
+        self.t, self.text = t, f"odd({t.text})"
+
+    def mp(self, t):
+        if t == 0:
+            return mpmath.diff(self.t.mp, 0)
+        r = mpmath.sqrt(t)
+        return self.t.mp(r) / r
+
+
+def _is_odd(t: Target) -> bool:
+    """f(-x) = -f(x) at a few points (to 30 digits)."""
+    try:
+        with mpmath.workdps(40):
+            vs = [mpmath.mpf(v) for v in ("0.1", "0.37", "0.71", "1.3")]
+            return all(abs(t.mp(-v) + t.mp(v)) <= mpmath.mpf(10) ** -30 * abs(t.mp(v)) for v in vs)
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+        return False
+
+
 def _vanishes_at_0(t: Target, lo: float, hi: float) -> bool:
     if not lo <= 0.0 <= hi:
         return False
@@ -112,8 +138,16 @@ class Problem:
 
     def __init__(self, target: str, lo: float, hi: float, relative: bool, coeff_format: str):
         t = Target(target)
-        self.divided = relative and _vanishes_at_0(t, float(lo), float(hi))   # fits of f(x)/x (Divided)
-        self.target, self.lo, self.hi = (Divided(t) if self.divided else t), float(lo), float(hi)
+        lo, hi = float(lo), float(hi)
+        vanishes = relative and _vanishes_at_0(t, lo, hi)
+        # an odd target vanishing at 0: fits of f(sqrt t)/sqrt t on t = x^2 (OddReduced); another one:
+        # fits of f(x)/x (Divided); else f itself
+        self.odd = vanishes and (lo >= 0 or -lo == hi) and _is_odd(t)
+        self.divided = vanishes and not self.odd
+        if self.odd:
+            self.target, self.lo, self.hi = OddReduced(t), min(lo * lo, hi * hi) if lo >= 0 else 0.0, hi * hi
+        else:
+            self.target, self.lo, self.hi = (Divided(t) if self.divided else t), lo, hi
         self.relative, self.coeff_format = relative, coeff_format
         self._grid = None
         self._taylor: dict[int, list] = {}
@@ -305,6 +339,15 @@ def _times_x(prog: Program) -> Program:
     return Program(prog.consts, prog.instrs + (Instr("mul", ("x", prog.out)),), f"v{n}")
 
 
+def _odd_in_x(prog: Program) -> Program:
+    """x * prog(x^2): t = x * x first, the program on t, then times x (two muls more)."""
+    from ..primitives.program import Instr
+    ref = lambda a: "v0" if a == "x" else f"v{int(a[1:]) + 1}" if a[0] == "v" else a
+    body = tuple(Instr(i.op, tuple(ref(a) for a in i.args)) for i in prog.instrs)
+    n = len(body) + 1
+    return Program(prog.consts, (Instr("mul", ("x", "x")),) + body + (Instr("mul", ("x", ref(prog.out))),), f"v{n}")
+
+
 # ------------------------------------------------------------------ API
 def problem_of(task, coeff_format: str | None = None) -> Problem:
     fmt = coeff_format or task.fmt.hardware.name
@@ -331,6 +374,8 @@ def baseline_programs(task, max_ops: int, methods=None, data=None,
                 continue
             if pb.divided:
                 prog = _times_x(prog)
+            elif pb.odd:
+                prog = _odd_in_x(prog)
             err = data.error(prog)
             if prog.ops <= max_ops and np.isfinite(err):
                 out.append(Baseline(name, size, prog.ops, err, prog, fit.exact_error,

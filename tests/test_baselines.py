@@ -277,16 +277,33 @@ def test_unknown_baseline_name():
 
 
 def test_a_target_vanishing_at_0_gets_baselines_times_x():
-    """tanh on [0, 0.625] under relative error: no polynomial is 0 at 0 exactly, so the
-    baselines are x times fits of tanh(x)/x: finite, ending in mul(x, ...); the
-    (4, 4) continued fraction of tanh(x)/x reaches 1e-11 at 12 ops.  Away from 0
+    """log1p on [1/sqrt2 - 1, sqrt2 - 1] under relative error: no polynomial is 0 at 0
+    exactly, so the baselines are x times fits of log1p(x)/x: finite, ending in
+    mul(x, ...); the (3, 4) continued fraction reaches 4e-11 at 12 ops.  Away from 0
     (or under absolute error) the plain fits are used."""
     from numsearch.evaluators.baselines import baseline_programs, problem_of
     from numsearch.evaluators.task import Task
-    task = Task("tanh", 0.0, 0.625, "real", "relative")
-    assert problem_of(task).divided and not problem_of(Task("tanh", 0.1, 0.625, "real", "relative")).divided
-    assert not problem_of(Task("tanh", 0.0, 0.625, "real", "absolute")).divided
+    task = Task("log1p", -0.2928932188134524, 0.41421356237309515, "real", "relative")
+    assert problem_of(task).divided and not problem_of(task).odd
+    assert not problem_of(Task("log1p", 0.1, 0.41, "real", "relative")).divided
+    assert not problem_of(Task("log1p", -0.29, 0.41, "real", "absolute")).divided
     bls = baseline_programs(task, 12)
     assert bls and all(math.isfinite(b.error) for b in bls)
     assert all(b.program.instrs[-1].op == "mul" and "x" in b.program.instrs[-1].args for b in bls)
     assert min(b.error for b in bls if b.ops <= 12) < 1e-10
+
+
+def test_an_odd_target_vanishing_at_0_gets_odd_kernels():
+    """sin on [-pi/4, pi/4] and tanh on [0, 0.625] under relative error: x P(x^2) and
+    x p(x^2)/q(x^2), two muls around fits in t = x^2 (far better than x times fits of
+    f(x)/x: sin at 10 ops below 1e-14); log1p is not odd and keeps the divided form."""
+    from numsearch.evaluators.baselines import baseline_programs, problem_of
+    from numsearch.evaluators.task import Task
+    sin = Task("sin", -math.pi / 4, math.pi / 4, "real", "relative")
+    assert problem_of(sin).odd and not problem_of(sin).divided
+    assert problem_of(Task("log1p", -0.29, 0.41, "real", "relative")).divided
+    bls = baseline_programs(sin, 10)
+    for b in bls:
+        first, last = b.program.instrs[0], b.program.instrs[-1]
+        assert first.op == "mul" and first.args == ("x", "x") and last.op == "mul" and "x" in last.args
+    assert min(b.error for b in bls) < 1e-14
