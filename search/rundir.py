@@ -148,7 +148,7 @@ def merge_classical(records: list[dict], classical, vdata) -> list[dict]:
     one by more than ``TIE``; ids renumbered."""
     best: dict = {}
     for r in records:
-        best.setdefault(r["cost"], (_f(r["error"]), r))
+        best.setdefault(r["cost"], (float(r["error"]), r))   # float("inf") reads the "inf" _num writes
     for b in sorted(classical, key=lambda b: b.error):
         if b.cost not in best or b.error < best[b.cost][0] * (1 - TIE):
             best[b.cost] = (b.error, b)
@@ -165,10 +165,6 @@ def merge_classical(records: list[dict], classical, vdata) -> list[dict]:
 
 
 TIE = 1e-4   # relative differences of errors on the dense grid below this are ties
-
-
-def _f(v) -> float:
-    return float("inf") if isinstance(v, str) else float(v)
 
 
 def fastest_record(speeds, goal: float, records: list[dict], vdata) -> dict | None:
