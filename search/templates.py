@@ -37,6 +37,7 @@ class Template:
     ops: tuple[str, ...]             # ops its programs use
     build: Callable[[Format, int], Program]   # (format, polynomial degree) -> program
     doc: str
+    saturates: bool = True           # beyond the domain: inf above, 0 below (False: the value at the nearest end)
 
 
 TEMPLATES: Registry[Template] = Registry("reduction template")
@@ -77,6 +78,21 @@ def _exp(fmt: Format, degree: int) -> Program:
     pc, pl, out = _horner("v5", [rnd(1 / math.factorial(i)) for i in range(degree + 1)], 5, 6)
     v = 6 + len(pl)
     return parse_program("\n".join(cs + pc + lines + pl + [f"v{v} = ldexp({out}, v3)", f"return v{v}"]))
+
+
+def _exp_fast(fmt: Format, degree: int) -> Program:
+    """``_exp`` clamped to the domain's ends instead (ln of the smallest normal and of the
+    largest finite, rounded inwards): every result normal, so the fast export scales by an
+    integer add to the exponent field; outside the domain it returns the value at the end."""
+    prog = _exp(fmt, degree)
+    op = fmt.op_format
+    lo = float(op.round([math.log(2.0 ** fmt.emin)])[0])
+    hi = float(op.round([math.log(fmt.max_finite)])[0])
+    while math.exp(lo) < 2.0 ** fmt.emin:
+        lo = float(op.round([lo * (1 - 2.0 ** (1 - op.precision))])[0])
+    while math.exp(hi) > fmt.max_finite:
+        hi = float(op.round([hi * (1 - 2.0 ** (1 - op.precision))])[0])
+    return prog.with_consts((hi, lo) + tuple(prog.consts[2:]))
 
 
 def _taylor_at(m: float, degree: int, scale: float = 1.0) -> list[float]:
@@ -123,6 +139,10 @@ def _exp2(fmt: Format, degree: int) -> Program:
 
 TEMPLATES.register("exp", Template("exp", ("exp",), ("min", "max", "mul", "rint", "fma", "ldexp"), _exp,
                                    "Cody-Waite reduction by ln 2 (hi and lo), Horner kernel, ldexp"))
+TEMPLATES.register("exp_fast", Template("exp_fast", ("exp",), ("min", "max", "mul", "rint", "fma", "ldexp"),
+                                        _exp_fast, "as exp, clamped to the domain's ends (the result at the "
+                                        "nearest end outside): every result normal, so the fast export "
+                                        "scales by adding k to the exponent field", saturates=False))
 TEMPLATES.register("exp_pow2", Template("exp_pow2", ("exp",), ("min", "max", "fma", "rint", "pow2", "mul"),
                                         _exp_pow2, "k = rint(x / ln 2 - 1/2), r = x - k ln 2 in [0, ln 2] (hi "
                                         "and lo), Horner kernel, times pow2(k): one factor, built from "

@@ -1,5 +1,6 @@
 """Interval analysis for the fast export (exporters/_ranges.py) and the forms it picks."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ from numsearch.primitives.formats import FORMATS
 from numsearch.primitives.interpret import evaluate
 from numsearch.primitives.program import parse_program
 from numsearch.search.exporters import export
-from numsearch.search.exporters._ranges import value_ranges
+from numsearch.search.exporters._ranges import exponent_add_ok, value_ranges
 from numsearch.search.templates import TEMPLATES
 
 F32 = FORMATS["float32"]
@@ -35,18 +36,72 @@ def test_fast_forms_drop_only_what_is_proved():
     assert "fast_ldexp_(" in fast(parse_program("v0 = ldexp(x, x)\nreturn v0"))
 
 
+def _load(src, tmp_path, name):
+    import importlib.util
+    path = tmp_path / f"{name}.py"
+    path.write_text(src)
+    spec = importlib.util.spec_from_file_location(f"fast_{name}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _unclamped(prog):
+    """The program without its two clamps (x in their place)."""
+    text = prog.text().replace("v0 = min(x, c0)\nv1 = max(v0, c1)\n", "").replace("v1,", "x,").replace("v1)", "x)")
+    return parse_program(re.sub(r"\bv(\d+)\b", lambda m: f"v{int(m.group(1)) - 2}", text))
+
+
+def test_exponent_add_is_proved_case_by_case():
+    """ldexp may add k to the exponent field only where every argument and result is
+    normal: proved for the exp kernel clamped to the domain's ends (the ends are tight: k
+    reaches 128 at the top, where r < 0), refused for clamps that let it overflow, and
+    for the unclamped kernel on every input, but proved for it on the domain alone."""
+    fast = TEMPLATES["exp_fast"].build(F32, 6)
+    last = len(fast.instrs) - 1
+    assert exponent_add_ok(fast, last, "float32")
+    assert not exponent_add_ok(TEMPLATES["exp"].build(F32, 6), last, "float32")
+    bare = _unclamped(fast)
+    assert not exponent_add_ok(bare, last - 2, "float32")
+    assert exponent_add_ok(bare, last - 2, "float32", (fast.consts[1], fast.consts[0]))
+    wider = float(np.nextafter(np.float32(fast.consts[0]), np.float32(np.inf)))
+    assert not exponent_add_ok(bare, last - 2, "float32", (fast.consts[1], wider))   # exp(wider) overflows
+
+
+def test_rint_by_shift_survives_xla(tmp_path):
+    """(a + 1.5 * 2^23) - 1.5 * 2^23 rounds a to an integer: the constants pass XLA behind a
+    barrier, so it is computed, not folded to a; the export's rint uses the same shift."""
+    prog = parse_program("c0 = 0x1.8p+23\nv0 = add(x, c0)\nv1 = sub(v0, c0)\nv2 = max(x, c0)\nv3 = rint(x)\n"
+                         "v4 = min(v3, c0)\nv5 = add(v1, v4)\nreturn v5")
+    mod = _load(export(prog, "float32", "jax_fast", ""), tmp_path, "shift")
+    x = np.float32([0.3, 1.5, 2.5, -2.5, 1e6 + 0.5, -7.7])
+    assert np.array_equal(np.asarray(mod.approx(x)), evaluate(prog, x.astype(np.float64), "float32").astype(np.float32))
+    assert np.array_equal(np.asarray(mod.approx(x)), 2 * np.rint(x))
+
+
+def test_fast_exp_kernel_scales_by_integer_add(tmp_path):
+    """The exp_fast template's export adds k to the exponent field (t's bits: no conversion)
+    and is within 1 ulp of the interpreter on the domain; beyond it, both return the value at
+    the nearest end; NaN gives NaN."""
+    prog = TEMPLATES["exp_fast"].build(F32, 6)
+    src = export(prog, "float32", "jax_fast", "")
+    assert "ldexp_add_(v11, lax.bitcast_convert_type(t3, _I_))" in src and "t3 = v2 + RS_" in src
+    mod = _load(src, tmp_path, "exp_fast")
+    x = F32.round(np.concatenate([np.linspace(prog.consts[1], prog.consts[0], 20001), [prog.consts[0], 88.7229, 100,
+                                  np.inf, prog.consts[1], -90, -1e30, -np.inf]])).astype(np.float32)
+    got = np.asarray(mod.approx(x)).astype(np.float64)
+    want = evaluate(prog, x.astype(np.float64), "float32")
+    assert np.all(np.abs(got - want) <= F32.ulp(want)) and np.all(np.isfinite(got))
+    assert np.isnan(np.asarray(mod.approx(np.float32([np.nan])))[0])
+
+
 @pytest.mark.parametrize("name", ["exp", "exp_pow2"])
 def test_fast_export_of_the_exp_templates_matches_the_interpreter(name, tmp_path):
     """Within 1 ulp of the interpreter across the domain, and the same saturation beyond it:
     inf above the overflow threshold (and at +inf), 0 far below (and at -inf); below the
     domain the interpreter's subnormals come out as 0 (XLA:CPU flushes them)."""
-    import importlib.util
     prog = TEMPLATES[name].build(F32, 6)
-    path = tmp_path / f"{name}.py"
-    path.write_text(export(prog, "float32", "jax_fast", ""))
-    spec = importlib.util.spec_from_file_location(f"fast_{name}", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = _load(export(prog, "float32", "jax_fast", ""), tmp_path, name)
     x = np.concatenate([np.linspace(-87.33, 88.72, 20001), [88.7228, 88.72283, 88.7229, 89, 100, 1e30, np.inf,
                                                             -87.3365, -90, -104, -200, -1e30, -np.inf, 0.0, -0.0]])
     x = F32.round(x).astype(np.float32)

@@ -33,7 +33,7 @@ import textwrap
 from ...primitives.ops import OPS
 
 from ._common import arithmetic, comment, decimal, live, live_consts, rounded_consts, semantics
-from ._ranges import value_ranges
+from ._ranges import exponent_add_ok, value_ranges
 from ._reduction import NAMES as REDUCTION_NAMES, jax_helpers
 from .jax_ import _CARRIERS
 
@@ -61,6 +61,12 @@ _HELPERS = {"fma_": "def fma_(a, b, c):\n    \"\"\"a*b + c as XLA sees fit: one 
     h = n >> 1
     p = lambda e: lax.bitcast_convert_type((e + _BIAS_) << _M_, a.dtype)
     return a * p(h) * p(n - h)
+''',
+            "ldexp_add_": '''def ldexp_add_(a, n):
+    """a * 2^n for integer n (int array) by adding n to a's exponent field: one integer
+    add, exact where a and the result are normal (the exporter proved them so for
+    every input)."""
+    return lax.bitcast_convert_type(lax.bitcast_convert_type(a, _I_) + (n << _M_), a.dtype)
 ''',
             "pow2_bits_": '''def pow2_bits_(k):
     """2^k for k integer-valued in [emin - 1, emax + 1] (the exporter proved it so): k + _S_
@@ -94,6 +100,32 @@ def _ldexp_bits_ok(k_range, carrier: str) -> bool:
     return integer and -2 * emax <= lo and hi <= 2 * emax
 
 
+def _rint_by_shift(a_range, carrier: str) -> bool:
+    """Whether rint(a) may be computed as (a + S) - S, S = 1.5 * 2^m (m the
+    carrier's mantissa bits): a proved within +-2^(m-2), where a + S rounds a
+    to an integer (ties to even: S is even) and t = a + S holds it in its low bits."""
+    lo, hi, _ = a_range
+    return -(2.0 ** (_CARRIERS[carrier][2] - 2)) <= lo and hi <= 2.0 ** (_CARRIERS[carrier][2] - 2)
+
+
+def _shift_int(program, n_ref: str, ranges, carrier: str, shifted: dict) -> str:
+    """Code for ldexp's n as an integer array: where n = t - 1.5 * 2^m (a rint by
+    shift, ``shifted``: n -> t, or the program's own sub of that constant), t's
+    bits themselves (the shift into the exponent field drops the rest); else a
+    conversion."""
+    m = _CARRIERS[carrier][2]
+    if n_ref in shifted:
+        return f"lax.bitcast_convert_type({shifted[n_ref]}, _I_)"
+    if n_ref.startswith("v"):
+        ins = program.instrs[int(n_ref[1:])]
+        if ins.op == "sub" and ins.args[1].startswith("c") and program.consts[int(ins.args[1][1:])] == 1.5 * 2.0 ** m:
+            lo, hi, integer = ranges[ins.args[0]]
+            if integer and 2.0 ** m + 2.0 ** (m - 2) <= lo and hi <= 2.0 ** (m + 1) - 2.0 ** (m - 2):
+                t = ins.args[0]
+                return f"lax.bitcast_convert_type({t.upper() if t[0] == 'c' else t}, _I_)"
+    return f"{n_ref.upper() if n_ref[0] == 'c' else n_ref}.astype(_I_)"
+
+
 def fast_form(op) -> str:
     """The op's template for this exporter: its first form in ``LANGS``, else its infix."""
     forms = dict(op.forms)
@@ -105,21 +137,33 @@ def carrier(fmt_name: str) -> str:
     return "float64" if semantics(fmt_name).name == "float64" else "float32"
 
 
-def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: str = "") -> str:
+def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: str = "",
+                    inputs: tuple[float, float] | None = None) -> str:
     """Source of the fast module; ``measured``: the exhaustive check's figure
     of this compiled function, when it was run at export (else the header says
-    where the figure of record comes from)."""
+    where the figure of record comes from); ``inputs``: (lo, hi), a
+    precondition: the code need be right only for x in [lo, hi] (the forms
+    are proved for those inputs; outside, the result is unspecified), None:
+    every input."""
     fmt = semantics(fmt_name)
     f = carrier(fmt_name)
     consts = rounded_consts(program, fmt)
     ref = lambda r: r.upper() if r[0] == "c" else r
-    ranges = value_ranges(program.with_consts(consts)) if program.consts else value_ranges(program)
-    body = []
+    rounded = program.with_consts(consts) if program.consts else program
+    xr = (-float("inf"), float("inf")) if inputs is None else (float(inputs[0]), float(inputs[1]))
+    ranges = value_ranges(rounded, xr, f)
+    body, shifted = [], {}
     for k in live(program):
         ins = program.instrs[k]
         tmpl = fast_form(OPS[ins.op])
-        if ins.op == "pow2":
+        if ins.op == "rint" and _rint_by_shift(ranges[ins.args[0]], f):
+            body.append(f"    t{k} = {ref(ins.args[0])} + RS_  # rint by shift: t = k + 1.5 * 2^m exactly")
+            shifted[f"v{k}"] = f"t{k}"
+            tmpl = f"t{k} - RS_"
+        elif ins.op == "pow2":
             tmpl = _pow2_form(ranges[ins.args[0]], f)
+        elif ins.op == "ldexp" and exponent_add_ok(rounded, k, f, xr):
+            tmpl = "ldexp_add_({0}, " + _shift_int(rounded, ins.args[1], ranges, f, shifted) + ")"
         elif ins.op == "ldexp" and _ldexp_bits_ok(ranges[ins.args[1]], f):
             tmpl = "ldexp_bits_({0}, {1})"
         expr = tmpl.format(*(ref(a) for a in ins.args))
@@ -136,6 +180,11 @@ def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: 
     unused = sorted(set(range(len(consts))) - set(live_consts(program)))
     const_lines = "".join(f'C{i} = np.{f}(float.fromhex("{consts[i].hex()}"))  # {decimal(consts[i])}\n'
                           for i in live_consts(program))
+    names = [f"C{i}" for i in live_consts(program)] + (["RS_"] if shifted else [])
+    # the constants reach the code through an optimisation barrier: XLA sees values, not literals, so it cannot
+    # fold (a + C) - C to a (a rounding step, e.g. rint by 1.5 * 2^23) nor rewrite a / C as a * (1/C)
+    barrier = (f"    {', '.join(names)}, = lax.optimization_barrier(tuple(jnp.asarray(c) for c in _CONSTS_))\n"
+               if names else "")
     figure = (textwrap.fill(f"Measured at export (the figure of record): {measured}", 88) + "\n" if measured else
               "Not measured at export: `numsearch verify RUN --pick P --exported fast` measures it\n"
               "(formats float32 and narrower), or export with --check.\n")
@@ -147,20 +196,22 @@ def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: 
               if narrow else ".\n")
            + ("Needs 64-bit JAX: jax.config.update('jax_enable_x64', True) at start-up.\n" if x64 else "")
            + "\n" + textwrap.fill(GUARANTEE[0].upper() + GUARANTEE[1:] + ".", 88) + "\n"
-           + "XLA also rewrites a / c for a constant c as a * (1/c).\n" + figure + '"""\n')
+           + "The constants pass through an optimisation barrier, so XLA computes with them as\n"
+           "written (no folding of (a + c) - c, no a / c as a * (1/c)).\n" + figure + '"""\n')
     return (comment(header_comment, "#") + doc
             + "import jax\nimport jax.numpy as jnp\nimport numpy as np\nfrom jax import lax\n\n"
             + f"DTYPE = jnp.{fmt.numpy_dtype}\n"
             + (f"_F, _U, _UN = jnp.{f}, jnp.{_CARRIERS[f][1]}, np.{_CARRIERS[f][1]}\n" if reduction else "")
             + (f"_I_, _M_, _BIAS_ = jnp.int{f[-2:]}, {_CARRIERS[f][2]}, {_CARRIERS[f][3]}\n"
-               if "fast_ldexp_(" in code or "_bits_(" in code else "")
+               if "fast_ldexp_(" in code or "_bits_(" in code or "ldexp_add_(" in code else "")
             + (f"_S0_ = np.{f}(1.5 * 2.0 ** _M_)  # k + _S0_ holds k in the low bits of its integer view\n"
                f"_SI_ = np.{f}(_S0_).view(np.int{f[-2:]})\n" if "ldexp_bits_(" in code else "")
             + (f"_S_ = np.{f}(1.5 * 2.0 ** _M_ + _BIAS_)  # k + _S_: k + bias in the low bits\n"
                if "pow2_" in code else "")
             + f"# the program's constants rounded to {fmt.name}"
             + (f" (unused: {', '.join(f'c{i}' for i in unused)})" if unused else "") + "\n"
-            + const_lines + helpers + ("\n\n" + reduction if reduction else "") + "\n\n\ndef kernel(x):\n"
-            + f"    x = jnp.asarray(x, DTYPE).astype(jnp.{f})\n" + (code + "\n" if code else "")
+            + const_lines + (f"RS_ = np.{f}(1.5 * 2.0 ** {_CARRIERS[f][2]})  # rint by shift\n" if shifted else "")
+            + (f"_CONSTS_ = ({', '.join(names)},)\n" if names else "") + helpers + ("\n\n" + reduction if reduction else "") + "\n\n\ndef kernel(x):\n"
+            + f"    x = jnp.asarray(x, DTYPE).astype(jnp.{f})\n" + barrier + (code + "\n" if code else "")
             + f"    return jnp.broadcast_to(jnp.asarray({ref(program.out)}, jnp.{f}), x.shape).astype(DTYPE)\n\n\n"
             + "approx = jax.jit(kernel)\n")
