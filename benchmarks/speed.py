@@ -159,10 +159,12 @@ def main(argv=None) -> int:
           f"timings, median of {a.measurements} interleaved measurements; ratio = reference time / export time")
     interp = ulp_check(e.program, target, lo, hi, fmt, ref_check=0)
     print(f"  interpreter (the program):   max {interp.max_ulp:.4g} ulp (exhaustive, {interp.points} values)")
+    if front.inputs is not None:
+        print(f"  the fast export's precondition (the run's speed.inputs: domain): x in [{lo!r}, {hi!r}]")
     for to, label in (("jax_fast", "fast JAX export"), ("jax", "bit-exact JAX export")):
-        res = check_exported(e.program, target, lo, hi, fmt, to=to, ref_check=0)
+        res = check_exported(e.program, target, lo, hi, fmt, to=to, ref_check=0, inputs=front.inputs)
         r = speed_ratio_program(e.program, fmt, target, lo, hi, to=to, n=a.n, steps=a.steps, timings=a.timings,
-                                measurements=a.measurements)
+                                measurements=a.measurements, inputs=front.inputs)
         print(f"  {label + ':':<28} max {res.max_ulp:.4g} ulp; vs {r['reference']}: {_ratio(r)}")
     print(f"  (JAX {r['jax_version']} on {r['device']})")
     if libm_name(target) is None or not shutil.which("gcc"):

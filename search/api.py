@@ -277,6 +277,12 @@ class Front:
             raise UserError(f"pick: no program of cost <= {val} (cheapest costs {self.entries[0].cost:g})")
         return min(ok, key=lambda e: (e.error, e.cost))
 
+    @property
+    def inputs(self) -> tuple[float, float] | None:
+        """The fast export's precondition: the interval, where the run timed its code
+        for inputs on the interval alone (``speed.inputs: domain``), else None."""
+        return tuple(self.interval) if self.doc.get("timing", {}).get("inputs") == "domain" else None
+
     def export(self, to: str, pick: str = "best", arith: str = "native", check: bool = False) -> str:
         """The picked program as source code or a formula: ``jax``, ``jax_fast``,
         ``numpy``, ``c``, ``sympy`` or ``latex`` (any name in
@@ -307,8 +313,9 @@ class Front:
                             f"(check is for {', '.join(n for n, x in EXPORTERS.items() if not x.exact)})")
         e = self.pick(pick)
         head, code_error = export_header(self.doc, e.record, to, arith)
+        opts = {"inputs": self.inputs} if to == "jax_fast" and self.inputs is not None else {}
         try:
-            src = export(e.program, self.format, to, head, arith=arith)
+            src = export(e.program, self.format, to, head, arith=arith, **opts)
         except ValueError as err:     # an op this exporter cannot write
             raise UserError(f"{'arith: ' + arith if arith != 'native' else 'to: ' + to}: {err}") from None
         if EXPORTERS[to].exact:
@@ -320,7 +327,7 @@ class Front:
                     f"{self.format} values of [{self.interval[0]!r}, {self.interval[1]!r}] (float64 reference; "
                     f"worst at x = {res.x_max_ulp!r}); {_xla()}")
         code_error = {"ulp": res.max_ulp, "relative": res.max_rel, "absolute": res.max_abs}.get(self.metric)
-        return export(e.program, self.format, to, head, arith=arith, measured=measured), code_error
+        return export(e.program, self.format, to, head, arith=arith, measured=measured, **opts), code_error
 
     def _check_exported(self, e: "Entry", to: str, progress=None, flag: str = "exported"):
         from ..evaluators.verify import exhaustive_possible
@@ -330,7 +337,8 @@ class Front:
             raise UserError(f"{flag}: the exhaustive check of compiled code is for float32 and narrower formats, "
                             f"not {self.format}")
         lo, hi = self.interval
-        return check_exported(e.program, self.target, lo, hi, self.format, to=to, progress=progress)
+        return check_exported(e.program, self.target, lo, hi, self.format, to=to, progress=progress,
+                              inputs=self.inputs)
 
     def arithmetic(self, to: str, arith: str = "native") -> str:
         """In words, the arithmetic of the code ``export(to, arith=arith)`` writes."""

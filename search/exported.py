@@ -43,11 +43,13 @@ def load_source(src: str, stem: str = "numsearch_exported"):
     return mod
 
 
-def load_exported(program, fmt_name: str, header: str = "", to: str = "jax"):
-    """The module exporter ``to`` (``jax`` or ``jax_fast``) writes for ``program``."""
+def load_exported(program, fmt_name: str, header: str = "", to: str = "jax", inputs=None):
+    """The module exporter ``to`` (``jax`` or ``jax_fast``) writes for ``program``;
+    ``inputs``: (lo, hi), the fast export's precondition (``export_jax_fast``)."""
     from .exporters import export
 
-    return load_source(export(program, fmt_name, to, header), f"numsearch_{to}")
+    opts = {"inputs": tuple(inputs)} if inputs is not None and to == "jax_fast" else {}
+    return load_source(export(program, fmt_name, to, header, **opts), f"numsearch_{to}")
 
 
 def x64_for(fmt_name: str):
@@ -67,16 +69,17 @@ def kernel_of(mod) -> tuple:
 
 
 def check_exported(program, target_text: str, lo: float, hi: float, fmt_name: str, to: str = "jax_fast",
-                   progress: Callable[[int, int], None] | None = None, mod=None, **options):
+                   progress: Callable[[int, int], None] | None = None, mod=None, inputs=None, **options):
     """Exhaustive check (a ``VerifyResult``) of the compiled ``approx`` of the
-    ``to`` export of ``program`` (a Program or its text), or of ``mod``'s
-    when given (a loaded export), on every ``fmt_name`` value of [lo, hi]."""
+    ``to`` export of ``program`` (a Program or its text; ``inputs``: its
+    precondition, see ``load_exported``), or of ``mod``'s when given (a loaded
+    export), on every ``fmt_name`` value of [lo, hi]."""
     from ..evaluators.verify import ulp_check_function
 
     if mod is None:
         if isinstance(program, str):
             from ..primitives.program import parse_program
             program = parse_program(program)
-        mod = load_exported(program, fmt_name, to=to)
+        mod = load_exported(program, fmt_name, to=to, inputs=inputs)
     return ulp_check_function(lambda xs: np.asarray(mod.approx(xs)), target_text, lo, hi, fmt_name,
                               progress=progress, **options)

@@ -203,7 +203,8 @@ def front_document(spec, front, vdata, stats: dict, speeds=None, classical=()) -
         "front": records,
     }
     if speeds is not None:
-        doc["timing"] = {"exporter": speeds.cfg.exporter, **speeds.cfg.options(), **speeds.setup}
+        doc["timing"] = {"exporter": speeds.cfg.exporter, **speeds.cfg.options(), "inputs": speeds.cfg.inputs,
+                         **speeds.setup}
         doc["fastest"] = fastest_record(speeds, spec.error_target, records, vdata)
     return doc
 

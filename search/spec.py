@@ -69,7 +69,7 @@ _SCHEMA = {
     "fitting": {"starts": None, "lm_iters": None, "lawson_iters": None, "slp_iters": None, "perturb": None,
                 "round_evals": None},
     "speed": {"time": None, "exporter": None, "n": None, "steps": None, "timings": None, "measurements": None, "verify": None,
-              "max_timed": None, "max_fraction": None},
+              "max_timed": None, "max_fraction": None, "inputs": None},
     "workers": None,
     "seed": None,
     "checkpoint_every": None,
@@ -324,7 +324,8 @@ def _speed(d: dict, fmt: str, error_target: float | None) -> SpeedConfig:
                       measurements=_int(d, "speed.measurements", D.measurements, 1),
                       max_timed=_int(d, "speed.max_timed", D.max_timed, 0),
                       max_fraction=_num(d, "speed.max_fraction", D.max_fraction),
-                      verify=_int(d, "speed.verify", D.verify, 0))
+                      verify=_int(d, "speed.verify", D.verify, 0),
+                      inputs=_choice(d, "speed.inputs", D.inputs, ("all", "domain")))
     if cfg.time:
         f = FORMATS[fmt]
         if f.is_real or f.precision > 24:

@@ -39,6 +39,8 @@ class SpeedConfig:
     max_timed: int = 200          # timings in the whole run at most
     max_fraction: float = 0.5     # seconds timing at most this fraction of the run's wall time
     verify: int = 3               # at the end, exhaustive checks of the fastest (the figure of record)
+    inputs: str = "all"           # "all": the timed code is right for every input; "domain": only on the
+                                  # interval (a precondition the fast export may use; see export_jax_fast)
 
     def options(self) -> dict:
         return {"n": self.n, "steps": self.steps, "timings": self.timings, "measurements": self.measurements}
@@ -173,7 +175,8 @@ def speed_cache(spec) -> SpeedCache | None:
 
     def timer(program) -> dict:
         from .timing import speed_ratio_program
-        return speed_ratio_program(program, t.format, t.target, t.lo, t.hi, to=cfg.exporter, **cfg.options())
+        return speed_ratio_program(program, t.format, t.target, t.lo, t.hi, to=cfg.exporter,
+                                   inputs=(t.lo, t.hi) if cfg.inputs == "domain" else None, **cfg.options())
 
     def checker(text: str) -> float:
         from ..evaluators.verify import ulp_check

@@ -257,11 +257,12 @@ _CHILD = ("import json, os, sys\n"
 
 
 def speed_ratio_program(program, fmt_name: str, target_text: str, lo: float, hi: float, to: str = "jax_fast",
-                        cores: int | None = 1, **options) -> dict:
+                        cores: int | None = 1, inputs=None, **options) -> dict:
     """``speed_ratio`` of the ``to`` export (``jax_fast`` or the bit-exact
     ``jax``, its constants and zero passed as run-time arguments as its
-    guarantee needs) of ``program`` (a Program or its text); adds ``exporter``
-    and ``cores``.
+    guarantee needs) of ``program`` (a Program or its text; ``inputs``: the
+    fast export's precondition, see ``exported.load_exported``); adds
+    ``exporter``, ``cores`` and ``inputs``.
 
     ``cores`` (default 1): measured in a child process whose CPU affinity is
     that many cores (XLA sizes its thread pool from it), unless this process
@@ -276,11 +277,11 @@ def speed_ratio_program(program, fmt_name: str, target_text: str, lo: float, hi:
         program = parse_program(program)
     if cores is not None and cores < len(os.sched_getaffinity(0)):
         return _in_child(dict(program=program.text(), fmt_name=fmt_name, target_text=target_text, lo=lo, hi=hi,
-                              to=to, **options), cores)
+                              to=to, inputs=inputs, **options), cores)
     with x64_for(fmt_name):
-        fn, args = kernel_of(load_exported(program, fmt_name, to=to))
+        fn, args = kernel_of(load_exported(program, fmt_name, to=to, inputs=inputs))
     return dict(speed_ratio(fn, target_text, fmt_name, lo, hi, args, **options), exporter=to,
-                cores=len(os.sched_getaffinity(0)))
+                cores=len(os.sched_getaffinity(0)), inputs=None if inputs is None else list(inputs))
 
 
 def _in_child(args: dict, cores: int) -> dict:

@@ -95,6 +95,26 @@ def test_fast_exp_kernel_scales_by_integer_add(tmp_path):
     assert np.isnan(np.asarray(mod.approx(np.float32([np.nan])))[0])
 
 
+def test_precondition_lets_the_unclamped_kernel_scale_by_integer_add(tmp_path):
+    """With inputs=(lo, hi) (a run's speed.inputs: domain) the fast export of the unclamped
+    kernel adds k to the exponent field and says so in its header; it is right on the
+    interval; without the precondition it keeps the clipped two-factor form, right everywhere."""
+    prog = TEMPLATES["exp_fast"].build(F32, 6)
+    bare = _unclamped(prog)
+    lo, hi = prog.consts[1], prog.consts[0]
+    pre = export(bare, "float32", "jax_fast", "", inputs=(lo, hi))
+    assert "ldexp_add_(" in pre and "Precondition: x in [" in pre
+    every = export(bare, "float32", "jax_fast", "")
+    assert "fast_ldexp_(" in every and "ldexp_add_(" not in every and "Precondition" not in every
+    x = F32.round(np.linspace(lo, hi, 20001)).astype(np.float32)
+    want = evaluate(bare, x.astype(np.float64), "float32")
+    for src in (pre, every):
+        got = np.asarray(_load(src, tmp_path, "pre" if src is pre else "every").approx(x)).astype(np.float64)
+        assert np.all(np.abs(got - want) <= F32.ulp(want))
+    beyond = np.float32([100.0, -100.0])
+    assert np.all(np.asarray(_load(every, tmp_path, "every2").approx(beyond)) == np.float32([np.inf, 0.0]))
+
+
 @pytest.mark.parametrize("name", ["exp", "exp_pow2"])
 def test_fast_export_of_the_exp_templates_matches_the_interpreter(name, tmp_path):
     """Within 1 ulp of the interpreter across the domain, and the same saturation beyond it:

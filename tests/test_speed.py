@@ -93,6 +93,7 @@ def _spec(**over):
     ({"speed__max_fraction": 0}, "speed.max_fraction: must be a positive number"),
     ({"speed__time": "yes"}, "speed.time: must be true or false"),
     ({"speed__timed": True}, "speed.timed: unknown key"),
+    ({"speed__inputs": "some"}, "speed.inputs: unknown value 'some' (expected one of: all, domain)"),
 ])
 def test_speed_spec_errors_are_one_line_naming_the_key(over, msg):
     with pytest.raises(SpecError) as e:
@@ -105,6 +106,7 @@ def test_speed_spec_defaults_and_off():
     assert s.speed.time and (s.speed.n, s.speed.steps, s.speed.exporter) == (1024, 10, "jax_fast")
     off = spec_from_dict(_spec(speed__time=False, target__format="float64"))   # not timing: float64 is fine
     assert not off.speed.time and SpeedConfig().max_timed == 200
+    assert s.speed.inputs == "all" and spec_from_dict(_spec(speed__inputs="domain")).speed.inputs == "domain"
 
 
 @pytest.fixture(scope="module")

@@ -195,6 +195,9 @@ def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: 
               + (" (as the program does).\n" if fmt.compute else " (the program rounds after every op).\n")
               if narrow else ".\n")
            + ("Needs 64-bit JAX: jax.config.update('jax_enable_x64', True) at start-up.\n" if x64 else "")
+           + (textwrap.fill(f"Precondition: x in [{xr[0]!r}, {xr[1]!r}]. The code is right only there (its fast "
+                            f"forms are proved for those inputs); outside, the result is unspecified.", 88) + "\n"
+              if inputs is not None else "")
            + "\n" + textwrap.fill(GUARANTEE[0].upper() + GUARANTEE[1:] + ".", 88) + "\n"
            + "The constants pass through an optimisation barrier, so XLA computes with them as\n"
            "written (no folding of (a + c) - c, no a / c as a * (1/c)).\n" + figure + '"""\n')
