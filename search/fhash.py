@@ -25,11 +25,16 @@ def probe_points(lo: float, hi: float, n: int = 16) -> np.ndarray:
     return lo + (hi - lo) * (0.02 + 0.96 * u)
 
 
+_BEYOND = np.array([1e30, -1e30, np.inf, -np.inf])   # far outside any interval
+
+
 def functional_hash(prog, probes: np.ndarray, fmt="float64", ops: bool = False) -> str:
     """The hash of prog's values at the probes; ``ops``: also of its op
-    multiset, so that programs of one function but different instructions
-    (which may differ in speed) hash apart."""
-    y = evaluate_float(prog, probes, fmt)
+    multiset and of its values far outside the interval (``_BEYOND``), so
+    that programs of one function on the interval but different instructions,
+    or different behaviour beyond it (which may differ in speed: clamps that
+    let the fast export prove more), hash apart."""
+    y = evaluate_float(prog, np.concatenate([probes, _BEYOND]) if ops else probes, fmt)
     q = round_to(_Q, np.where(np.isnan(y), np.nan, y))
     q[np.isnan(q)] = np.nan  # one NaN payload
     q = q + 0.0  # -0.0 -> 0.0

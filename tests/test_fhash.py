@@ -41,3 +41,12 @@ def test_ops_flag_tells_apart_one_function_computed_two_ways():
     c = parse_program("v0 = mul(x, x)\nv1 = add(x, x)\nv2 = add(v0, v1)\nreturn v2")
     d = parse_program("v0 = add(x, x)\nv1 = mul(x, x)\nv2 = add(v1, v0)\nreturn v2")
     assert functional_hash(c, pr, "float32", ops=True) == functional_hash(d, pr, "float32", ops=True)
+
+
+def test_ops_flag_tells_apart_programs_that_differ_only_beyond_the_interval():
+    """One function on [0, 1], clamped at 2 or at 3: in a speed-ranked run (``ops``) they
+    hash apart (their fast exports may differ: clamps let the exporter prove more)."""
+    a = parse_program("c0 = 2.0\nv0 = min(x, c0)\nreturn v0")
+    b = parse_program("c0 = 3.0\nv0 = min(x, c0)\nreturn v0")
+    assert functional_hash(a, P, "float32") == functional_hash(b, P, "float32")
+    assert functional_hash(a, P, "float32", ops=True) != functional_hash(b, P, "float32", ops=True)
