@@ -26,7 +26,11 @@ and the median wall time of one fit.  Structures:
   classical fit: the figure of record is the published one (3.5e-15, checked
   in mpmath at 50 digits) and the best constants known (``ANZ10_BEST``, the
   error of which this script re-checks in mpmath) serve as the optimum to
-  perturb.
+  perturb.  What the good constants look like: c4 = -1 and c3 = -2 c2 (to 1e-9),
+  so y = P(s) / P(-s) with P(s) = s^2 - c2 s + c1, and y(x) y(-x) = 1 exactly,
+  as 2^(x/8) does: the program is a rational Q(x) / Q(-x), Q of degree 4 with
+  Q(x) = (x^2 + c0)^2 - c2 x (x^2 + c0) + c1 x^2 (three free constants), fitted
+  in effect on [-1, 1]; c0 runs to thousands along a flat valley.
 
     python benchmarks/fitter.py [--starts 12] [--seed 0] [--only anz10] [--json]
 """

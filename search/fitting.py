@@ -6,6 +6,10 @@ perturbations of them and fresh random values):
 1. Levenberg-Marquardt on the least-squares error, then Lawson reweighting
    (weights grow where the error is largest), which moves the fit from L2
    towards minimax cheaply; every start gets this.
+   Then, for fits that get the polish, where J diag(c) is ill-conditioned: a
+   search along the flattest direction in log-scale constants (``_valley``:
+   LM restarted from c * exp(t v)), which reaches the large constants of
+   structures such as AutoNumerics-Zero's x + a/x reused and squared.
 2. For the best start only: sequential linear programming for the true minimax: linearise the residual
    r(c + d) ~ r + J d and solve  min t  s.t. |r + J d| <= t, |d_j| <= D_j  (HiGHS),
    on the extremal points of the current residual, with a trust region D adjusted by the ratio of actual to predicted gain;
