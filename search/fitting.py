@@ -6,6 +6,10 @@ perturbations of them and fresh random values):
 1. Levenberg-Marquardt on the least-squares error, then Lawson reweighting
    (weights grow where the error is largest), which moves the fit from L2
    towards minimax cheaply; every start gets this.
+   Then, for fits that get the polish, where J diag(c) is ill-conditioned: a
+   search along the flattest direction in log-scale constants (``_valley``:
+   LM restarted from c * exp(t v)), which reaches the large constants of
+   structures such as AutoNumerics-Zero's x + a/x reused and squared.
 2. For the best start only: sequential linear programming for the true minimax: linearise the residual
    r(c + d) ~ r + J d and solve  min t  s.t. |r + J d| <= t, |d_j| <= D_j  (HiGHS),
    on the extremal points of the current residual, with a trust region D adjusted by the ratio of actual to predicted gain;
@@ -49,6 +53,7 @@ class FitConfig:
     lawson_iters: int = 10     # Lawson-reweighted steps (towards minimax)
     slp_iters: int = 20
     perturb: float = 0.3       # log-scale spread of perturbed starts
+    valley_rounds: int = 4     # polished fits: rounds of the search along the flattest log-direction (0: none)
     round_evals: int = 40      # hardware formats: scorings for the search over rounded constants (roundfit)
 
 
@@ -240,6 +245,48 @@ def _slp_numpy(prog, c, fx, ref, iters):
     return c, e
 
 
+VALLEY_COND = 1e-3            # the valley search runs where sigma_min / sigma_max of J diag(c) is below this
+VALLEY_STEPS = (-2.0, -0.5, 0.5, 2.0)
+
+
+def _valley(prog, c, e, fx, cfg: FitConfig):
+    """Follow a flat valley of the error in log-scale constants.
+
+    Structures such as AutoNumerics-Zero's (x + a/x reused, then squared) have
+    a family of near-equivalent constants along which the error falls slowly,
+    often towards magnitudes of 1e3 to 1e5 (c1 ~ c0^2, c2 ~ c0, ...): LM, whose
+    steps are additive, crawls along it.  Here the direction is the right
+    singular vector v of J diag(c) with the least singular value (a
+    multiplicative change c * exp(t v) that moves the residual least); LM is
+    restarted from c * exp(t v) for a few t, and the best result kept, for
+    up to ``cfg.valley_rounds`` rounds while it improves.  Runs only where
+    that singular value is below ``VALLEY_COND`` of the largest (an
+    ill-conditioned fit) and the error is above ``PRECISE_BELOW``."""
+    for _ in range(cfg.valley_rounds):
+        if not (np.isfinite(e) and e > PRECISE_BELOW):
+            break
+        r, J = _resid_fast(prog, c, fx)
+        Jl = J * c[None, :]
+        if not np.all(np.isfinite(Jl)):
+            break
+        try:
+            S, Vt = np.linalg.svd(Jl, full_matrices=False)[1:]
+        except np.linalg.LinAlgError:
+            break
+        if not (S[0] > 0 and S[-1] < VALLEY_COND * S[0]):
+            break
+        v = Vt[-1]
+        best_c, best_e = c, e
+        for t in VALLEY_STEPS:
+            cc, ee = _lm(prog, c * np.exp(t * v), fx, cfg.lm_iters, cfg.lawson_iters)
+            if ee < best_e:
+                best_c, best_e = cc, ee
+        if not best_e < 0.9 * e:
+            break
+        c, e = best_c, best_e
+    return c, e
+
+
 def random_constants(rng: np.random.Generator, k: int) -> np.ndarray:
     """Log-uniform magnitudes in [1e-2, 1e2] with random signs."""
     return rng.choice([-1.0, 1.0], k) * 10 ** rng.uniform(-2, 2, k)
@@ -280,16 +327,21 @@ def fit_constants(prog, fx, ref, rng: np.random.Generator, cfg: FitConfig = FitC
             if e0 <= best_e:
                 best_c, best_e = c0, e0
         if polish and np.isfinite(best_e):
+            best_c, best_e = _valley(prog, best_c, best_e, fx, cfg)
             best_c, best_e = _slp(prog, best_c, fx, ref, cfg.slp_iters)
     return best_c, best_e
 
 
 def polish(prog, fx, ref, cfg: FitConfig = FitConfig()):
-    """Stage 2 alone (SLP minimax) from the program's own constants."""
+    """Stage 2 alone from the program's own constants: the valley search
+    (``_valley``, for ill-conditioned fits) then SLP minimax."""
     c0 = np.asarray(prog.consts, dtype=np.float64)
     if len(c0) == 0:
         return c0, _maxabs(_resid_precise(prog, c0, fx, ref))
     with np.errstate(all="ignore"):
+        if cfg.valley_rounds:
+            r = _resid_fast(prog, c0, fx)[0]
+            c0 = _valley(prog, c0, _maxabs(r), fx, cfg)[0]
         return _slp(prog, c0, fx, ref, cfg.slp_iters)
 
 
