@@ -261,7 +261,14 @@ def _valley(prog, c, e, fx, cfg: FitConfig):
     restarted from c * exp(t v) for a few t, and the best result kept, for
     up to ``cfg.valley_rounds`` rounds while it improves.  Runs only where
     that singular value is below ``VALLEY_COND`` of the largest (an
-    ill-conditioned fit) and the error is above ``PRECISE_BELOW``."""
+    ill-conditioned fit) and the error is above ``PRECISE_BELOW``, and only
+    for programs with a division: the valleys come from rationals (a common
+    factor of numerator and denominator, a + c/x with c and the scale of x
+    trading off), while polynomials are ill-conditioned in the monomial basis
+    without one and would pay four LM runs per polish for nothing
+    (benchmarks/fitter.py: horner5's ratio is 1.7e-6)."""
+    if not any(i.op == "div" for i in prog.instrs):
+        return c, e
     for _ in range(cfg.valley_rounds):
         if not (np.isfinite(e) and e > PRECISE_BELOW):
             break
