@@ -37,6 +37,9 @@ class Task:
                                       # order (every binade; for whole-domain targets)
     whole: bool = False               # [lo, hi] is the whole domain (domain.whole_domain): grids
                                       # also hold inputs beyond it, where f overflows or underflows
+    beyond: bool = True               # whole domain: the grids hold the inputs beyond it (the program
+                                      # must saturate there); False: inputs are promised in [lo, hi]
+                                      # (a run's speed.inputs: domain)
     hash_ops: bool = False            # programs of one function but different op multisets are
                                       # distinct (speed ranks them: a correctly rounded exp is one
                                       # function however it is computed)
@@ -99,12 +102,13 @@ class TaskData:
     def _grid(self, n: int, outside: bool = True) -> np.ndarray:
         """n points of the interval (``reference.sample_grid``), and with
         ``binades`` n/2 more spread evenly over the format's values in order;
-        for a ``whole`` domain (and ``outside``) the inputs ``beyond`` it."""
+        for a ``whole`` domain (and ``outside``, unless the task's inputs are
+        promised in it: ``beyond`` False) the inputs ``beyond`` it."""
         t = self.task
         x = sample_grid(t.fmt, t.lo, t.hi, n)
         if t.binades:
             x = np.union1d(x, OrderedValues(t.fmt.hardware).spread(t.lo, t.hi, n // 2))
-        if t.whole and outside:
+        if t.whole and t.beyond and outside:
             x = np.union1d(x, beyond(t.fmt.hardware, t.lo, t.hi))
         return x
 

@@ -22,6 +22,7 @@ NAME = "checkpoint.json"
 _KEYS = {
     "task.target": "target.function", "task.lo": "target.interval", "task.hi": "target.interval",
     "task.format": "target.format", "task.metric": "target.metric", "task.whole": "target.interval",
+    "task.beyond": "speed.inputs", "task.hash_ops": "speed.time",
     "task.cost_model": "cost.model", "task.cost_weights": "cost.weights",
     "task.fit_points": "evaluation.fit_points", "task.score_points": "evaluation.score_points",
     "task.verify_points": "evaluation.verify_points", "task.binades": "evaluation.binades",

@@ -19,7 +19,7 @@ def task_of(doc: dict) -> Task:
                 cost_model=doc.get("cost_model", "ops"),
                 cost_weights=tuple(sorted(doc.get("cost_weights", {}).items())),
                 verify_points=int(doc.get("verify_points", 20000)), binades=bool(doc.get("binades", False)),
-                whole=bool(doc.get("whole", False)))
+                whole=bool(doc.get("whole", False)), beyond=bool(doc.get("beyond", True)))
 
 
 def _f(v) -> float:

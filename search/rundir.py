@@ -199,6 +199,7 @@ def front_document(spec, front, vdata, stats: dict, speeds=None, classical=()) -
         "ops": list(spec.search.ops),
         "error_target": spec.error_target,
         "verify_points": len(vdata.x), "binades": t.binades, "whole": t.whole,
+        **({} if t.beyond else {"beyond": False}),
         "run": stats,
         "front": records,
     }

@@ -308,7 +308,7 @@ def _build(d: dict, text: str) -> RunSpec:
     error_target = _num(d, "target.error", None, allow_none=True)
     speed = _speed(d, fmt, error_target)
     if speed.time:
-        task = replace(task, hash_ops=True)
+        task = replace(task, hash_ops=True, beyond=speed.inputs != "domain")
     return RunSpec(name=name, task=task, search=search, budget=budget, fit=fit,
                    batch=_int(d, "search.batch", 8, 1), workers=_int(d, "workers", 2, 0),
                    seed=_int(d, "seed", 0, 0), error_target=error_target, speed=speed, source=text,

@@ -237,3 +237,17 @@ def test_confirm_checks_the_fastest_until_one_meets_the_goal_and_fastest_skips_f
     assert best["program"] == progs["mid"].text() and best["exhaustive_error"] == 0.5
     cache.records["mid"]["exhaustive_error"] = 2.0                  # had its check failed too:
     assert fastest_record(cache, 1.0, [], vdata) is None             # no unchecked program stands in
+
+
+def test_inputs_domain_drops_the_points_beyond_a_whole_domain():
+    """speed.inputs: domain promises inputs in the interval: a whole-domain run then
+    scores no inputs beyond it (a kernel clamped to the domain's ends is not penalised
+    for returning finite values there), and the front records it."""
+    from numsearch.evaluators.task import TaskData
+    spec = {"name": "e", "target": {"function": "exp", "interval": "whole", "format": "float32", "metric": "ulp",
+                                   "error": 1.0}, "speed": {"time": True}}
+    every = spec_from_dict(spec)
+    dom = spec_from_dict({**spec, "speed": {"time": True, "inputs": "domain"}})
+    assert every.task.beyond and not dom.task.beyond
+    x_every, x_dom = TaskData(every.task).x, TaskData(dom.task).x
+    assert x_every.max() > every.task.hi and x_dom.max() <= dom.task.hi and x_dom.min() >= dom.task.lo
