@@ -8,8 +8,8 @@ the whole domain of a format (``target.interval: whole``); the search
 coefficients start at the Taylor values (at the middle of the reduced
 interval); the fitter refines them.
 
-- ``exp``: x clamped to [ln 2^(emin-p-1), ln max + 1] (so the ends saturate
-  to 0 and inf), k = rint(x / ln 2), r = x - k ln2hi - k ln2lo (two fmas,
+- ``exp``: x clamped to [ln 2^(emin-p-1), (emax + 1.25) ln 2] (so the ends
+  saturate to 0 and inf, and k stays within emax + 1), k = rint(x / ln 2), r = x - k ln2hi - k ln2lo (two fmas,
   Cody-Waite: ln2hi has 16 significant bits), e^r by Horner in fma,
   ldexp(e^r, k).
 - ``exp_pow2``: k = rint(x / ln 2 - 1/2) (floor, but for ties), r = x - k ln 2
@@ -72,7 +72,9 @@ def _exp(fmt: Format, degree: int) -> Program:
     rnd = lambda v: _rnd(fmt, v)
     ln2hi = math.ldexp(round(math.ldexp(math.log(2), 16)), -16)       # 16 bits: k * ln2hi exact for |k| < 2^8
     ln2lo = rnd(math.log(2) - ln2hi)
-    cs, lines = _clamps(fmt, math.log(2.0 ** (fmt.emin - p - 1)), math.log(fmt.max_finite) + 1)
+    emax = math.frexp(fmt.max_finite)[1] - 1
+    # past hi = (emax + 1.25) ln 2 (> ln max), inf; below ln 2^(emin-p-1), 0; k stays within emax + 1
+    cs, lines = _clamps(fmt, math.log(2.0 ** (fmt.emin - p - 1)), (emax + 1.25) * math.log(2))
     cs += [f"c2 = {_hex(rnd(1 / math.log(2)))}", f"c3 = {_hex(-ln2hi)}", f"c4 = {_hex(-ln2lo)}"]
     lines += ["v2 = mul(v1, c2)", "v3 = rint(v2)", "v4 = fma(v3, c3, v1)", "v5 = fma(v3, c4, v4)"]
     pc, pl, out = _horner("v5", [rnd(1 / math.factorial(i)) for i in range(degree + 1)], 5, 6)

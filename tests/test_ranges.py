@@ -32,7 +32,9 @@ def test_fast_forms_drop_only_what_is_proved():
     assert "pow2_bits_(jnp.maximum(v3, np.float32(-127)))" in src and "jnp.minimum(v3" not in src
     src = fast(parse_program("v0 = pow2(x)\nreturn v0"))
     assert "pow2_bits_(jnp.minimum(jnp.maximum(jnp.trunc(x), np.float32(-127)), np.float32(128)))" in src
-    assert "ldexp_bits_(" in fast(TEMPLATES["exp"].build(F32, 4))
+    assert "ldexp_sat_(" in fast(TEMPLATES["exp"].build(F32, 4))
+    bounded_k = "c0 = 0x1p+7\nc1 = -0x1p+7\nv0 = rint(x)\nv1 = min(v0, c0)\nv2 = max(v1, c1)\nv3 = ldexp(x, v2)\nreturn v3"
+    assert "ldexp_bits_(" in fast(parse_program(bounded_k))    # a (x itself) not proved normal
     assert "fast_ldexp_(" in fast(parse_program("v0 = ldexp(x, x)\nreturn v0"))
 
 
@@ -123,7 +125,7 @@ def test_fast_export_of_the_exp_templates_matches_the_interpreter(name, tmp_path
     prog = TEMPLATES[name].build(F32, 6)
     mod = _load(export(prog, "float32", "jax_fast", ""), tmp_path, name)
     x = np.concatenate([np.linspace(-87.33, 88.72, 20001), [88.7228, 88.72283, 88.7229, 89, 100, 1e30, np.inf,
-                                                            -87.3365, -90, -104, -200, -1e30, -np.inf, 0.0, -0.0]])
+                                                            -87.3365, -87.4, -87.5, -87.9, -90, -104, -200, -1e30, -np.inf, 0.0, -0.0]])
     x = F32.round(x).astype(np.float32)
     got = np.asarray(mod.approx(x)).astype(np.float64)
     want = evaluate(prog, x.astype(np.float64), "float32")

@@ -179,6 +179,31 @@ def provably(program, test, x: tuple[float, float] = (-_INF, _INF), carrier: str
     return True
 
 
+def exponent_sat_ok(program, k: int, carrier: str, x: tuple[float, float] = (-_INF, _INF)) -> bool:
+    """Whether instruction ``k`` = ldexp(a, n) may be computed by adding n to
+    a's exponent field and clamping the bits to [0, bits of inf] (``ldexp_sat_``)
+    for every input in ``x``: n integer-valued and bounded, a positive and
+    normal, and a's exponent field plus n within (-2 bias - 2, 2 bias + 1], so
+    that the sum neither wraps past the sign bit nor below -2^31: a field
+    above 2 bias then means a * 2^n overflows (inf), one below 1 that it is
+    below the normal range (0, or a subnormal pattern for a field of 0)."""
+    a_ref, n_ref = program.instrs[k].args
+    tiny, big = _FINITE[carrier]
+    bias = {"float32": 127, "float64": 1023}[carrier]
+
+    def test(r):
+        nlo, nhi, nint = r[n_ref]
+        if not nint or not (math.isfinite(nlo) and math.isfinite(nhi)):
+            return None if nint else False
+        lo, hi, _ = r[a_ref]
+        if not (tiny <= lo and hi <= big):
+            return None
+        e_lo, e_hi = math.frexp(lo)[1] - 1 + bias, math.frexp(hi)[1] - 1 + bias
+        return True if e_hi + nhi <= 2 * bias + 1 and e_lo + nlo > -2 * bias - 2 else None
+
+    return provably(program, test, x, carrier, split_on=n_ref)
+
+
 def exponent_add_ok(program, k: int, carrier: str, x: tuple[float, float] = (-_INF, _INF)) -> bool:
     """Whether instruction ``k`` = ldexp(a, n) may be computed by adding n to
     a's exponent field for every input in ``x``: n integer-valued, a and

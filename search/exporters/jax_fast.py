@@ -33,7 +33,7 @@ import textwrap
 from ...primitives.ops import OPS
 
 from ._common import arithmetic, comment, decimal, live, live_consts, rounded_consts, semantics
-from ._ranges import exponent_add_ok, value_ranges
+from ._ranges import exponent_add_ok, exponent_sat_ok, value_ranges
 from ._reduction import NAMES as REDUCTION_NAMES, jax_helpers
 from .jax_ import _CARRIERS
 
@@ -67,6 +67,13 @@ _HELPERS = {"fma_": "def fma_(a, b, c):\n    \"\"\"a*b + c as XLA sees fit: one 
     add, exact where a and the result are normal (the exporter proved them so for
     every input)."""
     return lax.bitcast_convert_type(lax.bitcast_convert_type(a, _I_) + (n << _M_), a.dtype)
+''',
+            "ldexp_sat_": '''def ldexp_sat_(a, n):
+    """a * 2^n for integer n (int array) and positive normal a, by adding n to a's
+    exponent field (the exporter proved the sum cannot wrap): exact where the result is
+    normal; an exponent field past the largest gives inf, one below 1 gives 0."""
+    b = lax.bitcast_convert_type(a, _I_) + (n << _M_)
+    return lax.bitcast_convert_type(jnp.where(b >= _MINBITS_, jnp.minimum(b, _INFBITS_), 0), a.dtype)
 ''',
             "pow2_bits_": '''def pow2_bits_(k):
     """2^k for k integer-valued in [emin - 1, emax + 1] (the exporter proved it so): k + _S_
@@ -164,6 +171,8 @@ def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: 
             tmpl = _pow2_form(ranges[ins.args[0]], f)
         elif ins.op == "ldexp" and exponent_add_ok(rounded, k, f, xr):
             tmpl = "ldexp_add_({0}, " + _shift_int(rounded, ins.args[1], ranges, f, shifted) + ")"
+        elif ins.op == "ldexp" and exponent_sat_ok(rounded, k, f, xr):
+            tmpl = "ldexp_sat_({0}, " + _shift_int(rounded, ins.args[1], ranges, f, shifted) + ")"
         elif ins.op == "ldexp" and _ldexp_bits_ok(ranges[ins.args[1]], f):
             tmpl = "ldexp_bits_({0}, {1})"
         expr = tmpl.format(*(ref(a) for a in ins.args))
@@ -206,7 +215,10 @@ def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: 
             + f"DTYPE = jnp.{fmt.numpy_dtype}\n"
             + (f"_F, _U, _UN = jnp.{f}, jnp.{_CARRIERS[f][1]}, np.{_CARRIERS[f][1]}\n" if reduction else "")
             + (f"_I_, _M_, _BIAS_ = jnp.int{f[-2:]}, {_CARRIERS[f][2]}, {_CARRIERS[f][3]}\n"
-               if "fast_ldexp_(" in code or "_bits_(" in code or "ldexp_add_(" in code else "")
+               if "fast_ldexp_(" in code or "_bits_(" in code or "ldexp_add_(" in code or "ldexp_sat_(" in code
+               else "")
+            + (f"_INFBITS_, _MINBITS_ = (np.int{f[-2:]}(np.{f}(v).view(np.int{f[-2:]})) for v in (np.inf, "
+               f"np.finfo(np.{f}).tiny))  # bits of inf, of the smallest normal\n" if "ldexp_sat_(" in code else "")
             + (f"_S0_ = np.{f}(1.5 * 2.0 ** _M_)  # k + _S0_ holds k in the low bits of its integer view\n"
                f"_SI_ = np.{f}(_S0_).view(np.int{f[-2:]})\n" if "ldexp_bits_(" in code else "")
             + (f"_S_ = np.{f}(1.5 * 2.0 ** _M_ + _BIAS_)  # k + _S_: k + bias in the low bits\n"
