@@ -58,23 +58,7 @@ from numsearch.primitives.program import parse_program  # noqa: E402
 from numsearch.search.evaluate import Evaluator  # noqa: E402
 from numsearch.search.fitting import warm_up  # noqa: E402
 
-ANZ10 = """\
-c0 = 1
-c1 = 1
-c2 = 1
-c3 = 1
-c4 = 1
-v0 = div(c0, x)
-v1 = add(x, v0)
-v2 = div(c1, v1)
-v3 = add(v1, c2)
-v4 = add(v3, v2)
-v5 = div(c3, v4)
-v6 = sub(v5, c4)
-v7 = mul(v6, v6)
-v8 = mul(v7, v7)
-v9 = mul(v8, v8)
-return v9"""
+ANZ10 = (Path(__file__).resolve().parents[1] / "tests" / "data" / "anz10_exp2.txt").read_text()
 ANZ10_PUBLISHED = 3.5e-15
 # the best constants known to this benchmark (error 1.31e-13 on the scoring grid): from 4000
 # starts along the valley c1 ~ c0^2, c2 ~ -0.043 c0, c3 ~ -2 c2, c4 ~ -1, then the SLP polish

@@ -3,6 +3,8 @@
 s = x + c0 / x (s used twice).  Its good constants lie along a flat valley
 (c1 ~ c0^2, c2 and c3 ~ c0, with c0 in the thousands), which plain LM from
 naive constants does not follow (2.2e-4 from all-ones)."""
+from pathlib import Path
+
 import numpy as np
 
 from numsearch.evaluators.task import Task
@@ -10,22 +12,7 @@ from numsearch.primitives.program import parse_program
 from numsearch.search.evaluate import Evaluator
 from numsearch.search.fitting import FitConfig
 
-ANZ10 = """c0 = 1
-c1 = 1
-c2 = 1
-c3 = 1
-c4 = 1
-v0 = div(c0, x)
-v1 = add(x, v0)
-v2 = div(c1, v1)
-v3 = add(v1, c2)
-v4 = add(v3, v2)
-v5 = div(c3, v4)
-v6 = sub(v5, c4)
-v7 = mul(v6, v6)
-v8 = mul(v7, v7)
-v9 = mul(v8, v8)
-return v9"""
+ANZ10 = (Path(__file__).parent / "data" / "anz10_exp2.txt").read_text()
 
 
 def _fit(cfg):

@@ -8,7 +8,9 @@ JAX ``pow2`` builds 2^k from exponent bits in two integer instructions where
 k is proved integer-valued and within the format's exponent range, and adds
 trunc and a clamp only where it is not; ``ldexp`` adds k to the exponent
 field where ``provably`` shows, case by case over sub-intervals of x, that
-its argument and its result are normal for every input.
+its argument and its result are normal for every input
+(``exponent_add_ok``), or adds and clamps the bits where it shows that the
+sum cannot wrap (``exponent_sat_ok``).
 
 Soundness: each bound is computed in float64 and pushed outwards, by a
 relative 2^-20 (enough for any rounding of float32 or narrower and float64)
