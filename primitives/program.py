@@ -22,6 +22,9 @@ from .ops import OPS
 Ref = str
 
 
+_IDEMPOTENT = ("min", "max")   # op(a, a) = a
+
+
 class ProgramError(ValueError):
     """A program text or structure that is not valid."""
 
@@ -113,9 +116,11 @@ class Program:
     def fold_constants(self) -> "Program":
         """Replace every instruction that does not depend on x by one new
         constant holding its float64 value (constant-only work is free, and
-        the fitter would fit the folded constant anyway); then simplify."""
+        the fitter would fit the folded constant anyway), drop min(a, a) and
+        max(a, a) (they are a); then simplify."""
         dep = self.depends_on_x
-        if all(dep) or not self.instrs:
+        if not self.instrs or (all(dep) and not any(i.op in _IDEMPOTENT and i.args[0] == i.args[1]
+                                                      for i in self.instrs)):
             return self.simplify()
         consts = list(self.consts)
         vals: dict[int, float] = {}
@@ -123,8 +128,12 @@ class Program:
         instrs = []
         for k, ins in enumerate(self.instrs):
             if dep[k]:
+                args = tuple(m.get(a, a) for a in ins.args)
+                if ins.op in _IDEMPOTENT and args[0] == args[1]:
+                    m[f"v{k}"] = args[0]            # min(a, a) = max(a, a) = a, NaN and -0 included
+                    continue
                 m[f"v{k}"] = f"v{len(instrs)}"
-                instrs.append(Instr(ins.op, tuple(m.get(a, a) for a in ins.args)))
+                instrs.append(Instr(ins.op, args))
                 continue
             args = [consts[ref_index(a)] if a[0] == "c" else vals[ref_index(a)] for a in ins.args]
             with np.errstate(all="ignore"):

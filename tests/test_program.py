@@ -51,6 +51,19 @@ def test_cost_counts_only_x_dependent_instructions():
     assert np.array_equal(evaluate_float(f, x, "float64"), evaluate_float(p, x, "float64"))
 
 
+def test_fold_drops_min_and_max_of_a_value_with_itself():
+    """min(a, a) and max(a, a) are a (NaN and -0 too): folding drops them, as the
+    compiler does (a searched exp kernel carried two such no-ops)."""
+    from numsearch.primitives.program import parse_program
+    p = parse_program("c0 = 2.0\nv0 = mul(x, c0)\nv1 = min(v0, v0)\nv2 = max(v1, v1)\nv3 = add(v2, x)\n"
+                      "v4 = min(v3, x)\nreturn v4")
+    f = p.fold_constants()
+    assert [i.op for i in f.instrs] == ["mul", "add", "min"] and f.ops == 3
+    x = np.array([-1.5, -0.0, 0.0, 0.7, np.inf, -np.inf, np.nan])
+    assert np.array_equal(evaluate_float(f, x, "float32"), evaluate_float(p, x, "float32"), equal_nan=True)
+    assert parse_program("v0 = max(x, x)\nreturn v0").fold_constants().ops == 0
+
+
 def test_empty_program_is_identity():
     x = np.linspace(-1, 1, 5)
     assert np.array_equal(evaluate_float(EMPTY, x, "float32"), x)

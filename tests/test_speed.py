@@ -251,3 +251,12 @@ def test_inputs_domain_drops_the_points_beyond_a_whole_domain():
     assert every.task.beyond and not dom.task.beyond
     x_every, x_dom = TaskData(every.task).x, TaskData(dom.task).x
     assert x_every.max() > every.task.hi and x_dom.max() <= dom.task.hi and x_dom.min() >= dom.task.lo
+
+
+def test_speeds_within_one_percent_are_ties_taken_cheapest_first():
+    """by_speed: 1.552 (13 ops) and 1.548 (11 ops) are one speed (the same machine code,
+    timed twice), so the cheaper comes first; 1.50 is slower, whatever its cost."""
+    cache = SpeedCache(SpeedConfig(time=True), 1.0, None)
+    for h, ops, ratio in (("a", 13, 1.552), ("b", 11, 1.548), ("c", 9, 1.50)):
+        cache.records[cache.key(h, ops)] = {"program": h, "cost": float(ops), "ops": ops, "ratio": ratio}
+    assert [r["ops"] for r in cache.by_speed()] == [11, 13, 9]
