@@ -72,7 +72,8 @@ def test_exponent_add_is_proved_case_by_case():
 
 def test_rint_by_shift_survives_xla(tmp_path):
     """(a + 1.5 * 2^23) - 1.5 * 2^23 rounds a to an integer: the constants pass XLA behind a
-    barrier, so it is computed, not folded to a; the export's rint uses the same shift."""
+    barrier, so it is computed, not folded to a (the export writes rint that way where an ldexp
+    takes k from the bits of t)."""
     prog = parse_program("c0 = 0x1.8p+23\nv0 = add(x, c0)\nv1 = sub(v0, c0)\nv2 = max(x, c0)\nv3 = rint(x)\n"
                          "v4 = min(v3, c0)\nv5 = add(v1, v4)\nreturn v5")
     mod = _load(export(prog, "float32", "jax_fast", ""), tmp_path, "shift")
