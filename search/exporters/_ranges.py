@@ -146,7 +146,7 @@ def _halves(lo: float, hi: float):
 
 
 def provably(program, test, x: tuple[float, float] = (-_INF, _INF), carrier: str | None = None,
-             split_on: str | None = None, max_boxes: int = 50_000) -> bool:
+             split_on: str | None = None, max_boxes: int = 5_000) -> bool:
     """Whether ``test(ranges)`` holds for every input in ``x``: ranges are
     ``value_ranges`` over a box of inputs; ``test`` answers True (holds on the
     box), False (refuted: stop) or None (undecided: split).  A box is split in
