@@ -132,7 +132,9 @@ def _fastest_line(doc: dict) -> str:
     """front.json's ``fastest``, in words (what ``export --pick best`` takes)."""
     t, f = doc.get("timing", {}), doc.get("fastest")
     how = (f"speed: reference time / program time, the {t.get('exporter', '?')} export against "
-           f"{t.get('reference', 'jax.numpy')} on {t.get('device', '?')} (> 1: faster)")
+           f"{t.get('reference', 'jax.numpy')} on {t.get('device', '?')} (> 1: faster)"
+           + ("; the timed code assumes x in the interval (speed.inputs: domain)" if t.get("inputs") == "domain"
+              else ""))
     if f is None:
         return f"{how}; no timed program meets error {doc.get('error_target')} on the dense grid"
     where = f"id {f['id']}" if f.get("id") is not None else "not on the front (a program as cheap is more accurate)"

@@ -65,6 +65,7 @@ def test_exp_f32_domain_fastest_assumes_its_domain():
     compiled, stays under 1 ulp on a dense sample of the domain."""
     front = load_front(RUNS / "exp_f32_domain.front.json")
     assert front.inputs == tuple(front.interval) and front.doc.get("beyond") is False
+    assert "the timed code assumes x in the interval (speed.inputs: domain)" in front.table(baselines=False)
     best = front.pick("best")
     assert float(best.record["exhaustive_error"]) <= front.doc["error_target"]
     src = front.export("jax_fast", pick="best")
