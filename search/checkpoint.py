@@ -36,12 +36,26 @@ def fingerprint(spec) -> dict:
     return json.loads(json.dumps(fp))
 
 
-def _diff(a: dict, b: dict, path: str = "") -> str | None:
+def _defaults(spec) -> dict:
+    """fingerprint path -> the default of that field (a field a checkpoint from an
+    older version lacks is no difference where the spec leaves it at its default)."""
+    from dataclasses import MISSING, fields
+    out = {}
+    for part, obj in (("task", spec.task), ("search", spec.search), ("fitting", spec.fit)):
+        for f in fields(obj):
+            if f.default is not MISSING:
+                out[f"{part}.{f.name}"] = json.loads(json.dumps(f.default))
+    return out
+
+
+def _diff(a: dict, b: dict, path: str = "", defaults: dict | None = None) -> str | None:
     for k in sorted(set(a) | set(b)):
         p = f"{path}.{k}" if path else k
         x, y = a.get(k), b.get(k)
+        if k not in a and defaults is not None and p in defaults and y == defaults[p]:
+            continue
         if isinstance(x, dict) and isinstance(y, dict):
-            d = _diff(x, y, p)
+            d = _diff(x, y, p, defaults)
             if d:
                 return d
         elif x != y:
@@ -63,7 +77,7 @@ def load(out: Path, spec) -> dict:
         raise UserError(f"resume: {path}: not a numsearch checkpoint (damaged); start again with --force")
     fp = st.get("fingerprint")
     if fp is not None:
-        d = _diff(fp, fingerprint(spec))
+        d = _diff(fp, fingerprint(spec), defaults=_defaults(spec))
         if d is not None:
             part, _, field = d.partition(".")
             key = _KEYS.get(d, _KEYS.get(f"{part}.{field.split('.')[0]}",

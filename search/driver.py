@@ -125,9 +125,12 @@ def run_search(spec, backend, out: Path | None = None, echo=print, progress_ever
         pending = [p for kids in inflight.values() for p in kids]
         ck = {"seconds": elapsed(), "fingerprint": checkpoint.fingerprint(spec), "search": search.state(pending),
               **({} if speeds is None else {"speed": speeds.state()})}
+        doc = front_document(spec, search.archive.front(), vdata, {**st, **prov}, speeds, classical)
+        if not (out / "front.json").exists():
+            write_json(out / "front.json", doc)   # the first save: a checkpoint never stands without a front
+        # then the checkpoint before the front: the front.json on disk never holds what the checkpoint lacks
         write_json(out / checkpoint.NAME, ck)
-        write_json(out / "front.json", front_document(spec, search.archive.front(), vdata, {**st, **prov}, speeds,
-                                                      classical))
+        write_json(out / "front.json", doc)
         write_json(out / "run.json", {"name": spec.name, "task": task.describe(), **prov, **st})
 
     line(f"numsearch: {spec.name}: {task.describe()}; ops {', '.join(spec.search.ops)}; "

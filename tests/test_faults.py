@@ -120,6 +120,24 @@ def test_resume_refusals(tmp_path, capsys):
         numsearch.run(SPEC % 16, out, workers=0, resume=True)
 
 
+def test_resume_accepts_a_checkpoint_without_a_newer_field_left_at_its_default(tmp_path):
+    """A checkpoint written before a field existed (here task.beyond) resumes where the
+    spec leaves that field at its default, and is refused where it does not."""
+    out = tmp_path / "o"
+    numsearch.run(SPEC % 8, out, workers=0)
+    ck = out / "checkpoint.json"
+    st = json.loads(ck.read_text())
+    del st["fingerprint"]["task"]["beyond"]
+    ck.write_text(json.dumps(st))
+    numsearch.run(SPEC % 16, out, workers=0, resume=True)
+    st = json.loads(ck.read_text())
+    del st["fingerprint"]["task"]["binades"]
+    st["fingerprint"]["task"]["metric"] = "absolute"
+    ck.write_text(json.dumps(st))
+    with pytest.raises(numsearch.UserError, match="differs from the run's in target.metric"):
+        numsearch.run(SPEC % 24, out, workers=0, resume=True)
+
+
 def test_crash_is_recorded_in_the_run_directory(tmp_path):
     s = make_spec(SPEC % 1000)
     out = tmp_path / "o"
