@@ -3,9 +3,12 @@ XLA compiles well, at the price of bit-exactness (the ``jax`` exporter is the
 bit-exact one).
 
 What the code is: plain jax.numpy arithmetic on one carrier dtype; the
-constants are module-level scalars of that dtype (``np.float32(...)``), so
-XLA folds them into the kernel as literals; fma is written ``a * b + c``
-(``fma_``); no barriers, no emulation.  Every instruction renders through the
+constants are module-level scalars of that dtype (``np.float32(...)``) that
+reach the kernel through one ``lax.optimization_barrier`` (with literals,
+XLA's simplifier folds (a + c) - c to a and rewrites a / c as a * (1/c));
+fma is written ``a * b + c`` (``fma_``); no per-instruction barriers, no
+emulation.  Range-reduction ops get cheaper forms where ``_ranges`` proves
+them exact (rint by a shift, pow2 and ldexp on the exponent bits).  Every instruction renders through the
 op registry: the op's "jax_fast" form where it has one, else its "jax" form
 (``Op.form``, default its infix); the range-reduction ops' helpers (rint_,
 ldexp_, ...: jnp code on the bits, no emulation) come from ``_reduction``;
@@ -20,9 +23,8 @@ XLA); the interpreter instead rounds after every instruction.  float64 and
 ``real`` compute in float64 (64-bit JAX must be on).
 
 Not bit-exact with the interpreter: XLA may contract a*b + c into one fma
-(or not: the program's fma is then two roundings), rewrites a / c for a
-constant c as a * (1/c), folds x + 0.0 to x (wrong for x = -0), and XLA:CPU
-flushes subnormals to zero.  The figure of record is the exhaustive
+(or not: the program's fma is then two roundings), and XLA:CPU flushes
+subnormals to zero.  The figure of record is the exhaustive
 check of the compiled function (``numsearch verify --exported fast``).
 """
 from __future__ import annotations
@@ -115,6 +117,11 @@ def _rint_by_shift(a_range, carrier: str) -> bool:
     return -(2.0 ** (_CARRIERS[carrier][2] - 2)) <= lo and hi <= 2.0 ** (_CARRIERS[carrier][2] - 2)
 
 
+def _ref(r: str) -> str:
+    """A program ref as a name in the module (constants are C0, C1, ...)."""
+    return r.upper() if r[0] == "c" else r
+
+
 def _shift_int(program, n_ref: str, ranges, carrier: str, shifted: dict) -> str:
     """Code for ldexp's n as an integer array: where n = t - 1.5 * 2^m (a rint by
     shift, ``shifted``: n -> t, or the program's own sub of that constant), t's
@@ -128,9 +135,8 @@ def _shift_int(program, n_ref: str, ranges, carrier: str, shifted: dict) -> str:
         if ins.op == "sub" and ins.args[1].startswith("c") and program.consts[int(ins.args[1][1:])] == 1.5 * 2.0 ** m:
             lo, hi, integer = ranges[ins.args[0]]
             if integer and 2.0 ** m + 2.0 ** (m - 2) <= lo and hi <= 2.0 ** (m + 1) - 2.0 ** (m - 2):
-                t = ins.args[0]
-                return f"lax.bitcast_convert_type({t.upper() if t[0] == 'c' else t}, _I_)"
-    return f"{n_ref.upper() if n_ref[0] == 'c' else n_ref}.astype(_I_)"
+                return f"lax.bitcast_convert_type({_ref(ins.args[0])}, _I_)"
+    return f"{_ref(n_ref)}.astype(_I_)"
 
 
 def fast_form(op) -> str:
@@ -155,7 +161,7 @@ def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: 
     fmt = semantics(fmt_name)
     f = carrier(fmt_name)
     consts = rounded_consts(program, fmt)
-    ref = lambda r: r.upper() if r[0] == "c" else r
+    ref = _ref
     rounded = program.with_consts(consts) if program.consts else program
     xr = (-float("inf"), float("inf")) if inputs is None else (float(inputs[0]), float(inputs[1]))
     ranges = value_ranges(rounded, xr, f)
