@@ -181,6 +181,21 @@ def provably(program, test, x: tuple[float, float] = (-_INF, _INF), carrier: str
     return True
 
 
+def _ldexp_provably(program, k: int, carrier: str, x: tuple[float, float], holds) -> bool:
+    """``provably`` for instruction ``k`` = ldexp(a, n), split on n's values:
+    ``holds(a_range, n_lo, n_hi)`` (True, or None: undecided) once n is
+    integer-valued and bounded on a box; n not integer-valued refutes."""
+    a_ref, n_ref = program.instrs[k].args
+
+    def test(r):
+        nlo, nhi, nint = r[n_ref]
+        if not nint or not (math.isfinite(nlo) and math.isfinite(nhi)):
+            return None if nint else False
+        return holds(r[a_ref][:2], nlo, nhi)
+
+    return provably(program, test, x, carrier, split_on=n_ref)
+
+
 def exponent_sat_ok(program, k: int, carrier: str, x: tuple[float, float] = (-_INF, _INF)) -> bool:
     """Whether instruction ``k`` = ldexp(a, n) may be computed by adding n to
     a's exponent field and clamping the bits to [0, bits of inf] (``ldexp_sat_``)
@@ -188,42 +203,32 @@ def exponent_sat_ok(program, k: int, carrier: str, x: tuple[float, float] = (-_I
     normal, and a's exponent field plus n within (-2 bias - 2, 2 bias + 1], so
     that the sum neither wraps past the sign bit nor below -2^31: a field
     above 2 bias then means a * 2^n overflows (inf), one below 1 that it is
-    below the normal range (0, or a subnormal pattern for a field of 0)."""
-    a_ref, n_ref = program.instrs[k].args
+    below the normal range (0)."""
     tiny, big = _FINITE[carrier]
     bias = {"float32": 127, "float64": 1023}[carrier]
 
-    def test(r):
-        nlo, nhi, nint = r[n_ref]
-        if not nint or not (math.isfinite(nlo) and math.isfinite(nhi)):
-            return None if nint else False
-        lo, hi, _ = r[a_ref]
+    def holds(a, nlo, nhi):
+        lo, hi = a
         if not (tiny <= lo and hi <= big):
             return None
         e_lo, e_hi = math.frexp(lo)[1] - 1 + bias, math.frexp(hi)[1] - 1 + bias
         return True if e_hi + nhi <= 2 * bias + 1 and e_lo + nlo > -2 * bias - 2 else None
 
-    return provably(program, test, x, carrier, split_on=n_ref)
+    return _ldexp_provably(program, k, carrier, x, holds)
 
 
 def exponent_add_ok(program, k: int, carrier: str, x: tuple[float, float] = (-_INF, _INF)) -> bool:
     """Whether instruction ``k`` = ldexp(a, n) may be computed by adding n to
     a's exponent field for every input in ``x``: n integer-valued, a and
     a * 2^n normal (neither 0, subnormal, inf nor NaN) in ``carrier``."""
-    a_ref, n_ref = program.instrs[k].args
     tiny, big = _FINITE[carrier]
 
-    def test(r):
-        nlo, nhi, nint = r[n_ref]
-        if not nint or not (math.isfinite(nlo) and math.isfinite(nhi)):
-            return None if nint else False
-        if nlo != nhi:
-            return None
-        lo, hi, _ = r[a_ref]
-        if lo <= 0.0 <= hi:
+    def holds(a, nlo, nhi):
+        lo, hi = a
+        if nlo != nhi or lo <= 0.0 <= hi:
             return None
         m_lo, m_hi = (lo, hi) if lo > 0 else (-hi, -lo)
         s = 2.0 ** nlo
         return True if (m_lo >= tiny and m_lo * s >= tiny and m_hi <= big and m_hi * s <= big) else None
 
-    return provably(program, test, x, carrier, split_on=n_ref)
+    return _ldexp_provably(program, k, carrier, x, holds)
