@@ -326,6 +326,8 @@ def _speed(d: dict, fmt: str, error_target: float | None) -> SpeedConfig:
                       max_fraction=_num(d, "speed.max_fraction", D.max_fraction),
                       verify=_int(d, "speed.verify", D.verify, 0),
                       inputs=_choice(d, "speed.inputs", D.inputs, ("all", "domain")))
+    if cfg.inputs != "all" and not cfg.time:
+        raise SpecError("speed.inputs: the promise about inputs is for timed runs (speed.time: true)")
     if cfg.time:
         f = FORMATS[fmt]
         if f.is_real or f.precision > 24:

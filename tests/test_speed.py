@@ -94,6 +94,7 @@ def _spec(**over):
     ({"speed__time": "yes"}, "speed.time: must be true or false"),
     ({"speed__timed": True}, "speed.timed: unknown key"),
     ({"speed__inputs": "some"}, "speed.inputs: unknown value 'some' (expected one of: all, domain)"),
+    ({"speed__inputs": "domain", "speed__time": False}, "speed.inputs: the promise about inputs is for timed runs"),
 ])
 def test_speed_spec_errors_are_one_line_naming_the_key(over, msg):
     with pytest.raises(SpecError) as e:
