@@ -43,12 +43,12 @@ def _compiled_ulps(front, e, n=200_001):
     return float(np.max(np.abs(got - want) / ulp)), mod
 
 
-def test_exp_f32_fastest_meets_the_target_on_every_input_and_saturates():
-    """runs/exp_f32 (every input served): `--pick best` is the run's fastest timed program,
+def test_exp_f32_saturating_fastest_meets_the_target_on_every_input_and_saturates():
+    """runs/exp_f32_saturating (every input served): `--pick best` is the run's fastest timed program,
     whose end-of-run check over every float32 of the domain met 1 ulp; its fast export
     scales by an integer add with saturation and, compiled, stays under 1 ulp on a dense
     sample, returns inf above the overflow threshold and 0 below the normal range."""
-    front = load_front(RUNS / "exp_f32.front.json")
+    front = load_front(RUNS / "exp_f32_saturating.front.json")
     goal = front.doc["error_target"]
     best = front.pick("best")
     assert front.fastest is not None and best.program.text() == front.fastest.program.text()
@@ -59,11 +59,11 @@ def test_exp_f32_fastest_meets_the_target_on_every_input_and_saturates():
     assert np.all(np.isinf(y[:3]) & (y[:3] > 0)) and np.all(y[3:] == 0)
 
 
-def test_exp_f32_domain_fastest_assumes_its_domain():
-    """runs/exp_f32_domain (speed.inputs: domain): the front records the precondition; the
+def test_exp_f32_fastest_assumes_its_domain():
+    """runs/exp_f32 (speed.inputs: domain): the front records the precondition; the
     fast export of `--pick best` states it, adds k to the exponent field without clamps, and,
     compiled, stays under 1 ulp on a dense sample of the domain."""
-    front = load_front(RUNS / "exp_f32_domain.front.json")
+    front = load_front(RUNS / "exp_f32.front.json")
     assert front.inputs == tuple(front.interval) and front.doc.get("beyond") is False
     assert "the timed code assumes x in the interval (speed.inputs: domain)" in front.table(baselines=False)
     best = front.pick("best")
