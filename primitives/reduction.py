@@ -42,16 +42,17 @@ Semantics (the same in the interpreter and every exporter):
                      rounding).  s = -0, +0 and NaN give b (the IEEE
                      comparison s < 0 is false).  NaN a or b propagate only
                      when chosen.  It is branch-free (compiles to a compare
-                     and a blend), so programs stay straight-line: e.g. two
-                     pieces of a kernel joined as select(sub(a, c), small, large).
+                     and a blend), so programs stay straight-line.
+                     Derivatives for the fitter: d/ds = 0, d/da = 1 where
+                     s < 0 else 0, d/db = the complement.  (Two pieces of a
+                     kernel joined: select(sub(a, c), small, large).)
 
 The float64 forms below (``rint_`` ... ``select_``) work on arrays of any float
 dtype and keep it; the NumPy exporter copies their source into the module it
 writes, so exported NumPy code runs the interpreter's own functions.  The
 ``*_sym`` SymPy forms are copied into SymPy exports likewise.  Derivatives
 (for constant fitting) are 0 where an op is piecewise constant (rint,
-pow2, exponent, ldexp in k, select in s); select's are 1 for the argument
-it chooses and 0 for the other.
+pow2, exponent, ldexp in k, select in s).
 """
 from __future__ import annotations
 
@@ -87,7 +88,8 @@ def max_(a, b):
 
 
 def select_(s, a, b):
-    """a where s < 0, else b (exact; s = -0, +0 and NaN give b; NaN a or b only when chosen)."""
+    """a where s < 0, else b.  Exact in every format (no rounding).  s = -0, +0 and NaN
+    give b (the IEEE comparison s < 0 is false).  NaN a or b propagate only when chosen."""
     return np.where(s < 0, a, b)
 
 
