@@ -12,8 +12,8 @@ import math
 import numpy as np
 from numba import njit
 
-from ._kernels_nb import (_JIT, ABS, ADD, COPYSIGN, DIV, EXPONENT, FMA, LDEXP, MIN, MUL, NEG, POW2, RINT, SIGNIFICAND,
-                          SUB, _copysign_f, _fast_two_sum, _ldexp_f, _max_f, _min_f, _signbit, _two_sum)
+from ._kernels_nb import (_JIT, ABS, ADD, COPYSIGN, DIV, EXPONENT, FMA, LDEXP, MIN, MUL, NEG, POW2, RINT, SELECT,
+                          SIGNIFICAND, SUB, _copysign_f, _fast_two_sum, _ldexp_f, _max_f, _min_f, _signbit, _two_sum)
 
 _SPLIT = 134217729.0
 _DIV_TINY = 2.0 ** -960
@@ -273,6 +273,10 @@ def op_dd(o, ah, al, bh, bl, ch, cl):
         if _signbit(hi) != _signbit(bh):
             return -hi, -lo
         return hi, lo
+    if o == SELECT:  # reduction.dd_select: the sign of hi + lo (as the exact sum's); NaN: the second pair
+        if ah + al < 0.0:
+            return bh, bl
+        return ch, cl
     # min, max
     naive = _min_f(ah, bh) if o == MIN else _max_f(ah, bh)
     h1, l1 = _norm(ah, al)

@@ -21,7 +21,7 @@ from numba import njit
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
 # opcodes (kernels.OPCODES maps op names to these)
-ADD, SUB, MUL, DIV, FMA, NEG, RINT, LDEXP, EXPONENT, SIGNIFICAND, ABS, COPYSIGN, MIN, MAX, POW2 = range(15)
+ADD, SUB, MUL, DIV, FMA, NEG, RINT, LDEXP, EXPONENT, SIGNIFICAND, ABS, COPYSIGN, MIN, MAX, POW2, SELECT = range(16)
 
 
 
@@ -131,6 +131,8 @@ def op_f64(o, a, b, c):
         return _min_f(a, b)
     if o == POW2:
         return _ldexp_f(1.0, a)
+    if o == SELECT:  # b where a < 0, else c (a = -0, +0, NaN: c)
+        return b if a < 0.0 else c
     return _max_f(a, b)
 
 
@@ -164,6 +166,9 @@ def partials_f64(o, a, b, c):
     if o == MAX:
         first = 1.0 if a >= b else 0.0
         return first, 1.0 - first, 0.0
+    if o == SELECT:  # 0 in the selector; 1 for the argument chosen, 0 for the other
+        first = 1.0 if a < 0.0 else 0.0
+        return 0.0, first, 1.0 - first
     return 0.0, 0.0, 0.0  # rint, exponent, pow2: piecewise constant
 
 
@@ -189,6 +194,9 @@ def _values(o, va, vb, vc, out):
     elif o == NEG:
         for i in range(n):
             out[i] = -va[i]
+    elif o == SELECT:
+        for i in range(n):
+            out[i] = vb[i] if va[i] < 0.0 else vc[i]
     else:
         for i in range(n):
             out[i] = op_f64(o, va[i], vb[i], vc[i])

@@ -47,9 +47,10 @@ from .formats import FORMATS, Format
 
 OPCODES = {name: i for i, name in enumerate(
     ("add", "sub", "mul", "div", "fma", "neg", "rint", "ldexp", "exponent", "significand",
-     "abs", "copysign", "min", "max", "pow2"))}
+     "abs", "copysign", "min", "max", "pow2", "select"))}
 ARITY = {"add": 2, "sub": 2, "mul": 2, "div": 2, "fma": 3, "neg": 1, "rint": 1, "ldexp": 2, "exponent": 1,
-         "significand": 1, "abs": 1, "copysign": 2, "min": 2, "max": 2, "pow2": 1}
+         "significand": 1, "abs": 1, "copysign": 2, "min": 2, "max": 2, "pow2": 1,
+         "select": 3}
 
 _state = {"on": os.environ.get("NUMSEARCH_KERNELS", "1") != "0", "nb": None}
 

@@ -154,3 +154,9 @@ _reduction_op("min", 2, True, "the smaller of a, b (exact); NaN if either is NaN
 _reduction_op("max", 2, True, "the larger of a, b (exact); NaN if either is NaN; max(-0, +0) = +0",
               "\\max\\left({0}, {1}\\right)", red.max_partials, lambda a, b: a if a >= b else b, red.dd_max,
               fast="jnp.maximum({0}, {1})")
+_reduction_op("select", 3, False, "a where s < 0, else b. Exact in every format (no rounding). s = -0, +0 and "
+              "NaN give b (the IEEE comparison s < 0 is false). NaN a or b propagate only when chosen. It is "
+              "branch-free (compiles to a compare and a blend), so programs stay straight-line. Derivatives for "
+              "the fitter: d/ds = 0, d/da = 1 where s < 0 else 0, d/db = the complement. Cost 1.0. Not commutative",
+              "\\begin{{cases}} {1} & \\text{{if }} {0} < 0 \\\\ {2} & \\text{{otherwise}} \\end{{cases}}",
+              red.select_partials, red.mp_select, red.dd_select, fast="jnp.where({0} < 0, {1}, {2})")

@@ -1,5 +1,5 @@
 """Range-reduction ops: round to integer, exact scaling by 2^k, the frexp split,
-abs, copysign, min and max.  Their forms for the op registry (``ops.py``
+abs, copysign, min, max and select.  Their forms for the op registry (``ops.py``
 registers them); every op here is exact in every format except where its
 result must be rounded (ldexp to a subnormal or past the range, exponent in
 a format too narrow to hold the integer), and then it is rounded once.
@@ -38,13 +38,21 @@ Semantics (the same in the interpreter and every exporter):
 ``min(a, b)``,       the smaller / larger; NaN if either is NaN (IEEE 754-2019
 ``max(a, b)``        minimum / maximum, as jnp.minimum, np.minimum; not C's
                      fmin); min(-0, +0) = -0 and max(-0, +0) = +0.
+``select(s, a, b)``  a where s < 0, else b.  Exact in every format (no
+                     rounding).  s = -0, +0 and NaN give b (the IEEE
+                     comparison s < 0 is false).  NaN a or b propagate only
+                     when chosen.  It is branch-free (compiles to a compare
+                     and a blend), so programs stay straight-line.
+                     Derivatives for the fitter: d/ds = 0, d/da = 1 where
+                     s < 0 else 0, d/db = the complement.  (Two pieces of a
+                     kernel joined: select(sub(a, c), small, large).)
 
-The float64 forms below (``rint_`` ... ``max_``) work on arrays of any float
+The float64 forms below (``rint_`` ... ``select_``) work on arrays of any float
 dtype and keep it; the NumPy exporter copies their source into the module it
 writes, so exported NumPy code runs the interpreter's own functions.  The
 ``*_sym`` SymPy forms are copied into SymPy exports likewise.  Derivatives
 (for constant fitting) are 0 where an op is piecewise constant (rint,
-pow2, exponent, and ldexp in k).
+pow2, exponent, ldexp in k, select in s).
 """
 from __future__ import annotations
 
@@ -77,6 +85,12 @@ def min_(a, b):
 def max_(a, b):
     return np.where(np.isnan(a) | np.isnan(b), a + b,
                     np.where(a > b, a, np.where(b > a, b, np.where(np.signbit(a), b, a))))
+
+
+def select_(s, a, b):
+    """a where s < 0, else b.  Exact in every format (no rounding).  s = -0, +0 and NaN
+    give b (the IEEE comparison s < 0 is false).  NaN a or b propagate only when chosen."""
+    return np.where(s < 0, a, b)
 
 
 def ldexp_(a, k):
@@ -118,6 +132,12 @@ def min_partials(a, b):
 def max_partials(a, b):
     first = np.asarray(a >= b, dtype=np.float64)
     return first, 1.0 - first
+
+
+def select_partials(s, a, b):
+    """d/ds = 0, d/da = 1 where s < 0 else 0, d/db = the complement."""
+    first = np.asarray(s < 0, dtype=np.float64)
+    return 0.0, first, 1.0 - first
 
 
 def ldexp_partials(a, k):
@@ -242,6 +262,15 @@ def dd_max(a, b):
     return _specials(_dd_pick(more, a, b), naive, a, b)
 
 
+def dd_select(s, a, b):
+    """a where s = hi + lo < 0, else b, the pair chosen unchanged (exact).  hi + lo
+    rounded to float64 has the sign of the exact sum (a nonzero sum of two
+    doubles is at least the smallest subnormal; an exact 0 gives +0); NaN gives b."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        neg = (s[0] + s[1]) < 0
+    return np.where(neg, a[0], b[0]), np.where(neg, a[1], b[1])
+
+
 # ------------------------------------------------------------- mpmath forms
 def mp_trunc(k) -> int:
     return int(mpmath.floor(k)) if k >= 0 else int(mpmath.ceil(k))
@@ -265,6 +294,10 @@ def mp_significand(a):
 
 def mp_copysign(a, b):
     return -abs(a) if b < 0 else abs(a)
+
+
+def mp_select(s, a, b):
+    return a if s < 0 else b
 
 
 # --------------------------------------- SymPy forms (also SymPy exports)
@@ -315,3 +348,11 @@ def min_sym(a, b):
 def max_sym(a, b):
     import sympy
     return sympy.Max(a, b)
+
+
+def select_sym(s, a, b):
+    """a where s < 0, else b (a NaN s gives b)."""
+    import sympy
+    if s is sympy.nan:
+        return b
+    return sympy.Piecewise((a, s < 0), (b, True))

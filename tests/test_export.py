@@ -368,3 +368,104 @@ def test_header_comment(to):
     assert "max error 1.5e-3" in s[:300]
     if to == "c":  # the header's "*/" must not close the C comment early
         assert s.index("*/") > s.index("end")
+
+
+# ------------------------------------------------------------------ select
+# two pieces of a tanh-like float32 kernel joined without a branch: an odd
+# polynomial below |x| = 0.625 (s = |x| - 0.625 < 0), copysign(1 - c4 / (|x| + c3), x) above;
+# the pieces do not meet at the threshold, so a wrong choice shows
+SELECT_PROGRAM = """c0 = 0x1.4p-1
+c1 = -0x1.5p-2
+c2 = 0x1p0
+c3 = 0x1.8p0
+c4 = 0x1.2p0
+c5 = 0x1p0
+v0 = abs(x)
+v1 = sub(v0, c0)
+v2 = mul(x, x)
+v3 = fma(v2, c1, c2)
+v4 = mul(v3, x)
+v5 = add(v0, c3)
+v6 = div(c4, v5)
+v7 = sub(c5, v6)
+v8 = copysign(v7, x)
+v9 = select(v1, v4, v8)
+return v9"""
+
+
+def _select_inputs(ft):
+    """Around the threshold (s = -ulp, 0, +ulp: 0.625 itself gives b), both signs, specials."""
+    t = ft(0.625)
+    near = [np.nextafter(t, ft(0)), t, np.nextafter(t, ft(2))]
+    tiny = np.finfo(ft).smallest_subnormal
+    x = np.concatenate([np.linspace(-4, 4, 4001, dtype=ft), near, [-v for v in near],
+                        np.array([0.0, -0.0, tiny, -tiny, np.inf, -np.inf, np.nan], dtype=ft)])
+    return x
+
+
+def _run_c(src, ct, x, tmp_path):
+    gcc = shutil.which("gcc") or pytest.skip("no gcc")
+    (tmp_path / "s.c").write_text(src + f"void run(const {ct} *x, {ct} *y, long n) "
+                                  "{ long i; for (i = 0; i < n; i++) y[i] = approx(x[i]); }\n")
+    r = subprocess.run([gcc, "-O2", "-std=c99", "-Wall", "-Wextra", "-Werror", "-fPIC", "-shared", "-o", "s.so", "s.c",
+                        "-lm"], cwd=tmp_path, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    x = np.ascontiguousarray(x)
+    y = np.empty_like(x)
+    ctypes.CDLL(str(tmp_path / "s.so")).run(x.ctypes.data_as(ctypes.c_void_p), y.ctypes.data_as(ctypes.c_void_p),
+                                           ctypes.c_long(x.size))
+    return y.astype(np.float64)
+
+
+@pytest.mark.parametrize("fmt", ["float32", "float64", "bfloat16"])
+def test_select_program_exports_match_the_interpreter(fmt, tmp_path, tmp_path_factory):
+    """The select kernel: NumPy and C bit for bit everywhere, JAX away from flushed
+    subnormals, jax_fast within an ulp (it may fuse a*b + c) and on the same piece;
+    SymPy the exact piecewise function, LaTeX a cases environment."""
+    p = parse_program(SELECT_PROGRAM)
+    dt = _dtype(fmt)
+    x = _select_inputs(np.float64 if fmt == "float64" else np.float32).astype(dt)
+    x64 = x.astype(np.float64)
+    want = evaluate(p, x64, fmt)
+    assert want[np.flatnonzero(x64 == 0.625)[0]] == evaluate(p, np.array([0.625]), fmt)[0]
+    assert np.any((np.abs(x64) < 0.625) & (want != 0)) and np.any(np.abs(want) > 0.5)
+    got = _load(export(p, fmt, "numpy"), tmp_path_factory, f"sel_np_{fmt}").approx(x).astype(np.float64)
+    assert same_bits(got, want).all(), "numpy"
+    ct = "double" if fmt == "float64" else "float"
+    got = _run_c(export(p, fmt, "c"), ct, x64.astype(np.float64 if ct == "double" else np.float32), tmp_path)
+    assert same_bits(got, want).all(), "c"
+    jax = pytest.importorskip("jax")
+    with jax.enable_x64(fmt == "float64"):
+        got = np.asarray(_load(export(p, fmt, "jax"), tmp_path_factory, f"sel_jx_{fmt}").approx(x)).astype(np.float64)
+        ok = ~ftz_mask(fmt, p, x64)
+        assert same_bits(got, want)[ok].all() and ok.mean() > 0.99, "jax"
+        if fmt != "bfloat16":   # (jax_fast rounds once at the end: bfloat16 is another function)
+            fast = _load(export(p, fmt, "jax_fast"), tmp_path_factory, f"sel_fast_{fmt}")
+            got = np.asarray(fast.approx(x)).astype(np.float64)
+            fin = np.isfinite(want) & ok
+            assert np.all(np.abs(got - want)[fin] <= FORMATS[fmt].ulp(want[fin])), "jax_fast"
+            assert same_bits(got, want)[~np.isfinite(want)].all()
+    sympy = pytest.importorskip("sympy")
+    expr, s = to_sympy(p, fmt), sympy.Symbol("x")
+    assert expr.has(sympy.Piecewise)
+    for v in (-1.0, -0.5, 0.5, 0.625, 2.0):
+        exact = Fraction(str(expr.subs(s, sympy.Rational(*v.as_integer_ratio()))))
+        assert abs(float(exact) - evaluate(p, np.array([v]), "real")[0][0]) <= 1e-15, v
+    assert "\\begin{cases}" in export(p, fmt, "latex") and "\\end{cases}" in export(p, fmt, "latex")
+
+
+@pytest.mark.parametrize("fmt", ["float32", "float64"])
+def test_select_jax_reads_the_sign_of_a_subnormal(fmt, tmp_path_factory):
+    """XLA:CPU compares a subnormal as zero; the bit-exact JAX export's select reads s's
+    bits instead, so select(-smallest subnormal, a, b) is a, as in the interpreter,
+    and a chosen subnormal comes out unflushed."""
+    jax = pytest.importorskip("jax")
+    ft = np.float64 if fmt == "float64" else np.float32
+    tiny = np.finfo(ft).smallest_subnormal
+    p = parse_program("c0 = 0x1.8p0\nv0 = select(x, x, c0)\nreturn v0")
+    x = np.array([-tiny, tiny, -0.0, 0.0, -np.finfo(ft).tiny / 2, np.nan, -np.inf, -1.0], dtype=ft)
+    want = evaluate(p, x.astype(np.float64), fmt)
+    assert same_bits(want, [-tiny, 1.5, 1.5, 1.5, -np.finfo(ft).tiny / 2, 1.5, -np.inf, -1.0]).all()
+    with jax.enable_x64(fmt == "float64"):
+        got = np.asarray(_load(export(p, fmt, "jax"), tmp_path_factory, f"sel_sub_{fmt}").approx(x)).astype(np.float64)
+    assert same_bits(got, want).all(), got

@@ -80,3 +80,46 @@ def test_partials_match_finite_differences(op):
         assert smooth.mean() > 0.8
         d = np.broadcast_to(parts[i], fd.shape)
         assert np.allclose(d[smooth], fd[smooth], rtol=1e-6, atol=1e-6), (op, i)
+
+
+SELECT_FIT = ("c0 = 0x1.3333333333333p-2\nc1 = 0x1.b333333333333p+0\nc2 = -0x1.3333333333333p-1\nc3 = 0x1p-2\n"
+              "v0 = sub(x, c0)\nv1 = mul(x, c1)\nv2 = fma(x, c2, c3)\nv3 = select(v0, v1, v2)\nreturn v3")
+
+
+def test_select_jacobian_matches_finite_differences():
+    """The fitter's derivatives through select (x c1 where x < c0, else x c2 + c3): central
+    differences in each constant away from the switch at x = c0, through the compiled
+    kernels and the interpreter alike; 0 in the selector's constant."""
+    from numsearch.primitives import interpret, kernels
+    from numsearch.primitives.program import parse_program
+    p = parse_program(SELECT_FIT)
+    x = np.linspace(-2, 2, 401)
+    x = x[np.abs(x - p.consts[0]) > 1e-3]
+    cs = np.array(p.consts)
+    for jac in (kernels.value_and_jacobian, interpret.value_and_jacobian):
+        v, J = jac(p, x)
+        assert np.array_equal(v, np.where(x < cs[0], x * cs[1], x * cs[2] + cs[3]))
+        for j in range(len(cs)):
+            h = 1e-6 * max(1.0, abs(cs[j]))
+            up, dn = cs.copy(), cs.copy()
+            up[j] += h
+            dn[j] -= h
+            fd = (interpret.evaluate(p, x, "float64", up) - interpret.evaluate(p, x, "float64", dn)) / (2 * h)
+            assert np.allclose(J[:, j], fd, rtol=1e-7, atol=1e-7), (jac.__module__, j)
+        low = x < cs[0]
+        assert np.all(J[:, 0] == 0) and np.array_equal(J[:, 1], np.where(low, x, 0.0))
+        assert np.array_equal(J[:, 2], np.where(low, 0.0, x)) and np.array_equal(J[:, 3], np.where(low, 0.0, 1.0))
+
+
+def test_fitter_fits_both_pieces_of_a_select():
+    """From wrong constants in both pieces (the switch given), the fitter recovers
+    them: each piece's constants get derivatives only where that piece is chosen."""
+    from numsearch.primitives.program import parse_program
+    from numsearch.search.fitting import fit_constants
+    p = parse_program(SELECT_FIT)
+    x = np.linspace(-2, 2, 257)
+    y = np.where(x < 0.3, 1.7 * x, 0.25 - 0.6 * x)
+    start = p.with_consts([0.3, 0.5, 2.0, -1.0])
+    c, e = fit_constants(start, (x, y, np.ones_like(x)), (y, np.zeros_like(y)), np.random.default_rng(0),
+                         polish=False)
+    assert e < 1e-12 and np.allclose(c[1:], [1.7, -0.6, 0.25], rtol=0, atol=1e-12) and c[0] == 0.3

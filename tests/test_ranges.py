@@ -134,3 +134,32 @@ def test_fast_export_of_the_exp_templates_matches_the_interpreter(name, tmp_path
     assert np.all(np.abs(got - want)[normal & np.isfinite(want)] <= F32.ulp(want[normal & np.isfinite(want)]))
     assert np.array_equal(np.isinf(got), np.isinf(want)) and np.all(got[~normal & np.isfinite(want)] == 0)
     assert got[x == np.inf][0] == np.inf and got[x == -np.inf][0] == 0 and got[x == 100][0] == np.inf
+
+
+def test_select_range_is_refined_by_the_sign_of_s():
+    """select(s, a, b): a's range where s's is below 0, b's where it is at least 0 (s = -0
+    gives b), else the union; integer-valued where what it may take is."""
+    prog = parse_program("c0 = 0x1p+1\nc1 = 0x1.8p+1\nv0 = sub(x, c0)\nv1 = rint(x)\nv2 = mul(x, c1)\n"
+                         "v3 = select(v0, v1, v2)\nreturn v3")
+    below, above, across = (value_ranges(prog, box)["v3"] for box in ((-4.0, 1.5), (2.0, 5.0), (0.0, 5.0)))
+    assert below == (-4.0, 2.0, True)                                      # rint(x) only
+    assert 6.0 * (1 - 2 ** -19) <= above[0] <= 6.0 and 15.0 <= above[1] <= 15.0 * (1 + 2 ** -19) and not above[2]
+    assert across[0] == 0.0 and 15.0 <= across[1] <= 15.0 * (1 + 2 ** -19) and not across[2]
+    # s = -|x| is -0 at x = 0, which gives b: not refined to a
+    zero = parse_program("c0 = 0x1p+3\nv0 = abs(x)\nv1 = neg(v0)\nv2 = select(v1, x, c0)\nreturn v2")
+    lo, hi, _ = value_ranges(zero, (-1.0, 1.0))["v2"]
+    assert (lo, hi) == (-1.0, 8.0)
+    assert value_ranges(zero, (-1.0, 1.0))["v1"][1] == 0.0
+
+
+def test_select_keeps_integer_proofs_of_the_fast_export():
+    """pow2 of a select of integer-valued values needs no trunc in the fast form; with a
+    non-integer choice it does; a refined range drops the clamp."""
+    text = ("c0 = 0x1p+6\nc1 = -0x1p+6\nc2 = {c}\nv0 = rint(x)\nv1 = min(v0, c0)\nv2 = max(v1, c1)\n"
+            "v3 = select(x, v2, c2)\nv4 = pow2(v3)\nreturn v4")
+    fast = lambda t, inputs=None: export(parse_program(t), "float32", "jax_fast", "", inputs=inputs)
+    assert "pow2_bits_(v3)" in fast(text.format(c="0x1.8p+1"))
+    assert "jnp.trunc(v3)" in fast(text.format(c="0x1p-1"))
+    big = text.replace("c2 = {c}", "c2 = 0x1p+9").format()
+    assert "jnp.minimum(v3, np.float32(128))" in fast(big)
+    assert "pow2_bits_(v3)" in fast(big, inputs=(-10.0, -1.0))       # x < 0: v3 is v2 only, within [-64, 64]

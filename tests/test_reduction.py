@@ -1,5 +1,5 @@
 """Range-reduction ops (rint, ldexp, exponent, significand, abs, copysign, min,
-max) in every format against a reference written independently here (Python
+max, select) in every format against a reference written independently here (Python
 ints and Fractions, one rounding to the format by hand), on edge cases:
 signed zeros, subnormals, the ends of the range, ties, inf, NaN; and a
 float32 exp built from them over the whole domain."""
@@ -93,8 +93,16 @@ def _ref_max(f, a, b):
     return a if a > b else b
 
 
+def _ref_select(f, s, a, b):
+    """a where s is negative (its sign bit set, neither zero nor NaN), else b, as given (no rounding)."""
+    if math.isnan(s) or s == 0:
+        return b
+    return a if math.copysign(1.0, s) < 0 else b
+
+
 REFERENCE = {"rint": _ref_rint, "ldexp": _ref_ldexp, "pow2": lambda f, a: _ref_ldexp(f, 1.0, a), "exponent": _ref_exponent, "significand": _ref_significand,
-             "abs": lambda f, a: abs(a), "copysign": _ref_copysign, "min": _ref_min, "max": _ref_max}
+             "abs": lambda f, a: abs(a), "copysign": _ref_copysign, "min": _ref_min, "max": _ref_max,
+             "select": _ref_select}
 
 
 # ------------------------------------------------------------- arguments
@@ -116,10 +124,18 @@ def edge_values(f):
 
 
 def _args(op, f):
-    """Argument arrays for op: every edge value, every pair of them for binary ops."""
+    """Argument arrays for op: every edge value, every pair of them for binary ops;
+    for select every edge value as s with every pair of a few (NaN, +-inf, +-0,
+    subnormal, normal) as a and b."""
     v = edge_values(f)
     if OPS[op].arity == 1:
         return [v]
+    if OPS[op].arity == 3:
+        tiny = 2.0 ** (f.emin - f.precision + 1)
+        ab = np.array([math.nan, 0.0, -0.0, tiny, -tiny, 1.0, -1.5, f.max_finite]
+                      + ([math.inf, -math.inf] if f.has_inf else []))
+        s, a, b = np.meshgrid(v, ab, ab, indexing="ij")
+        return [s.ravel(), a.ravel(), b.ravel()]
     a, b = np.meshgrid(v, v, indexing="ij")
     return [a.ravel(), b.ravel()]
 
@@ -163,6 +179,55 @@ def test_real_format_matches_float64_reference(op):
     want = np.array([REFERENCE[op](f, *(float(a[i]) for a in args)) for i in range(len(args[0]))])
     _check(op, "real", hi, want, args)
     assert np.all((lo == 0) | np.isnan(hi))
+
+
+@pytest.mark.parametrize("fmt", FORMATS.names())
+def test_select_edges(fmt):
+    """select(s, a, b) in every format, interpreter and compiled kernels: a exactly where
+    s < 0 (-1, -inf, the smallest negative subnormal), b where s is -0, +0, NaN or positive;
+    a NaN, inf or -0 in a or b comes out (bit for bit) only where it is the one chosen."""
+    from numsearch.primitives import kernels
+    f = FORMATS["float64" if fmt == "real" else fmt]   # (a mixed format's values are its compute format's too)
+    tiny = 2.0 ** (f.emin - f.precision + 1)
+    big = math.inf if f.has_inf else f.max_finite
+    s = [-1.0, -0.0, 0.0, 1.0, math.nan, -big, big, -tiny, tiny]
+    takes_a = [True, False, False, False, False, True, False, True, False]
+    pairs = [(math.nan, 2.5), (-0.5, math.nan), (big, -0.0), (-0.0, -big), (0.0, -0.0), (-0.0, 0.0)]
+    x = np.array(s)
+    for a, b in pairs:
+        prog = parse_program(f"c0 = {float(a).hex()}\nc1 = {float(b).hex()}\nv0 = select(x, c0, c1)\nreturn v0")
+        want = np.array([a if t else b for t in takes_a])
+        for run in (evaluate, kernels.evaluate):
+            got = run(prog, x, fmt)
+            if fmt == "real":
+                assert np.all(got[1] == 0), (a, b)
+                got = got[0]
+            assert same_bits(got, want).all(), (fmt, run.__module__, a, b, got)
+
+
+def test_select_real_keeps_the_low_parts_and_reads_the_sign_of_hi_plus_lo():
+    """In double-double the chosen pair comes back unchanged (its low part too); the
+    sign is that of hi + lo: a zero hi with a negative low part is negative."""
+    dd = OPS["select"].dd
+    one = (np.array([1.0]), np.array([1e-20]))
+    two = (np.array([2.0]), np.array([-1e-19]))
+    for s, want in [((-1.0, 0.0), one), ((-0.0, 0.0), two), ((0.0, -1e-300), one), ((0.0, 1e-300), two),
+                    ((-1e-300, 0.0), one), ((math.nan, 0.0), two), ((-math.inf, 0.0), one)]:
+        hi, lo = dd((np.array([s[0]]), np.array([s[1]])), one, two)
+        assert hi[0] == want[0][0] and lo[0] == want[1][0], s
+
+
+def test_select_in_program_text_and_folding():
+    """select parses and prints as a 3-operand instruction, refuses another arity, and a
+    select of constants folds to the constant chosen (-0 as s picks the second)."""
+    from numsearch.primitives.program import ProgramError
+    text = "c0 = -0x0p+0\nc1 = 0x1.8p+1\nc2 = -0x1p-2\nv0 = select(c0, c1, c2)\nv1 = select(x, v0, x)\nreturn v1"
+    p = parse_program(text)
+    assert parse_program(p.text()) == p and "v0 = select(c0, c1, c2)" in p.text() and p.ops == 1 and p.instrs[1].args == ("x", "v0", "x")
+    folded = p.fold_constants()
+    assert len(folded.instrs) == 1 and folded.consts == (-0.25,)
+    with pytest.raises(ProgramError, match="select takes 3 args"):
+        parse_program("v0 = select(x, x)\nreturn v0")
 
 
 def test_rint_ties_and_zeros():

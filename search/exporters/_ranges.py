@@ -1,7 +1,9 @@
 """What the fast exporter may assume about a program's values: an interval
 that holds each value for every input, and whether it is integer-valued
 (interval arithmetic over the instructions, NaN left aside: a NaN input
-gives NaN through the clamps ``min``/``max`` and whatever the rest computes).
+gives NaN through the clamps ``min``/``max`` and whatever the rest computes;
+``select(s, a, b)`` holds a's range or b's where s's range is below 0 or at
+least 0, else their union, a NaN s, which gives b, being left aside too).
 
 Used to drop work a fast form does only for arguments that cannot occur: the
 JAX ``pow2`` builds 2^k from exponent bits in two integer instructions where
@@ -63,6 +65,13 @@ def _step(op: str, args: list[tuple[float, float, bool]], carrier: str | None) -
     if op in ("min", "max"):
         f = min if op == "min" else max
         return f(iv[0][0], iv[1][0]), f(iv[0][1], iv[1][1]), all(ints)
+    if op == "select":   # a where s < 0, else b: one of them where s's range decides (s = -0 gives b)
+        (slo, shi), a, b = iv[0], args[1], args[2]
+        if shi < 0:
+            return a
+        if slo >= 0:
+            return b
+        return min(a[0], b[0]), max(a[1], b[1]), a[2] and b[2]
     if op == "add":
         return (*_out(iv[0][0] + iv[1][0], iv[0][1] + iv[1][1], carrier), all(ints))
     if op == "sub":

@@ -1,5 +1,5 @@
 """The helpers the range-reduction ops (``primitives/reduction.py``: rint, ldexp,
-pow2, exponent, significand, abs, copysign, min, max) call in exported code, one
+pow2, exponent, significand, abs, copysign, min, max, select) call in exported code, one
 set per language; each exporter adds those its program uses.
 
 NumPy and SymPy exports get the source of the interpreter's own forms
@@ -7,7 +7,9 @@ NumPy and SymPy exports get the source of the interpreter's own forms
 exponent bits (exact scaling by normal powers of two, the last product doing
 the one rounding; ``jnp.ldexp`` is not exact at the ends), C calls libm
 (``nearbyint``, ``ldexp``, ``frexp``, ``copysign``), with NaN and signed-zero
-handling spelled out where libm's differs (fmin/fmax ignore NaN).
+handling spelled out where libm's differs (fmin/fmax ignore NaN).  select is
+a compare and a blend everywhere; JAX compares s's bits, not s, since
+XLA:CPU compares a subnormal s as zero (select(-2^-140, a, b) would give b).
 """
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ from ...primitives import reduction
 
 from ._common import helpers_used
 
-NAMES = ["rint_", "ldexp_", "pow2_", "exponent_", "significand_", "abs_", "copysign_", "min_", "max_"]
+NAMES = ["rint_", "ldexp_", "pow2_", "exponent_", "significand_", "abs_", "copysign_", "min_", "max_",
+         "select_"]
 SYM_NAMES = [n + "sym" for n in NAMES]
 
 
@@ -68,6 +71,13 @@ def max_(a, b):
     return jnp.where(jnp.isnan(a) | jnp.isnan(b), a + b,
                      jnp.where(a > b, a, jnp.where(b > a, b, jnp.where(jnp.signbit(a), b, a))))
 ''',
+    "select_": '''
+def select_(s, a, b):
+    """a where s < 0, else b (s = -0, +0 and NaN give b), from s's bits: negative, not -0,
+    not NaN (XLA:CPU would compare a subnormal s as 0)."""
+    u = lax.bitcast_convert_type(s, _U)
+    return jnp.where((u > _UN({sign})) & (u <= _UN({neginf})), a, b)
+''',
     "pow2_": '''
 def pow2_(a):
     """2^trunc(a) as ldexp(1, a)."""
@@ -109,9 +119,12 @@ def ldexp_(a, k):
 def jax_helpers(code: str, mant_bits: int, bias: int) -> str:
     """For a carrier with ``mant_bits`` stored significand bits and exponent ``bias``
     (the module defines _F, _U, _UN for it)."""
-    fill = dict(m=mant_bits, bias=bias, emin=1 - bias, emax=bias, d=mant_bits + 3)
+    width = 1 + (2 * bias + 1).bit_length() + mant_bits   # sign, exponent, stored significand bits
+    sign = 1 << (width - 1)
+    fill = dict(m=mant_bits, bias=bias, emin=1 - bias, emax=bias, d=mant_bits + 3,
+                sign=hex(sign), neginf=hex(sign | ((2 * bias + 1) << mant_bits)))
     return _closure(code, NAMES, lambda n: _JAX[n].strip("\n").format(**fill) + "\n"
-                    if n == "ldexp_" else _JAX[n].strip("\n") + "\n")
+                    if n in ("ldexp_", "select_") else _JAX[n].strip("\n") + "\n")
 
 
 # ------------------------------------------------------------------ C
@@ -126,6 +139,8 @@ _C = {
     "max_": ("/* NaN if either is NaN (unlike fmax); max(-0, +0) = +0 */\nstatic $T max_($T a, $T b)\n{\n"
              "    if (isnan(a) || isnan(b))\n        return a + b;\n    if (a != b)\n        return a > b ? a : b;\n"
              "    return signbit(a) ? b : a;\n}\n"),
+    "select_": ("/* a where s < 0, else b (s = -0, +0 and NaN give b): a compare and a blend */\n"
+                "static $T select_($T s, $T a, $T b)\n{\n    return s < 0 ? a : b;\n}\n"),
     "pow2_": ("/* 2^trunc(a): from the exponent bits where it is a normal power, else ldexp(1, a) */\n"
               "static $T pow2_($T a)\n{\n    if (a >= $LO && a < $HI1) {\n"
               "        $U b = ($U)((int)a + $B) << $M;\n        $T r;\n"
