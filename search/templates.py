@@ -18,6 +18,16 @@ interval); the fitter refines them.
   the fast export builds from exponent bits in two instructions; cheaper
   than ldexp, less accurate (r reaches ln 2).
 - ``exp2``: the same as ``exp`` with k = rint(x), r = x - k (exact), 2^r by Horner.
+- ``tanh``: two pieces joined by ``select`` on a = |x| - cut (cut = 0.95), the
+  sign put back last by ``copysign``.  Below the cut: a + (a t) P(t), t = a^2,
+  P of the given degree (the correction is at most a fifth of the result, so
+  its rounding errors stay well under an ulp).  Above: 1 - 2 / (e^2a + 1) with
+  a clamped at 9.1 (past it tanh rounds to 1), 2a = k ln 2 + 2r (Cody-Waite,
+  ln 2 / 2 in hi and lo), e^2r = 1 + r W(r), W of degree - 1, and the
+  denominator as one fma, 2^k (r W) + (2^k + 1), so that e^2a is never
+  rounded on its own.  Coefficients start at a least-squares fit (float64
+  tanh and exp on Chebyshev nodes), not at Taylor values: the Taylor series
+  of tanh converges slowly near the cut.
 """
 from __future__ import annotations
 
@@ -139,6 +149,47 @@ def _exp2(fmt: Format, degree: int) -> Program:
     return parse_program("\n".join(cs + pc + lines + pl + [f"v{v} = ldexp({out}, v2)", f"return v{v}"]))
 
 
+def _lsq(f, w, lo: float, hi: float, degree: int, scale) -> list[float]:
+    """Monomial coefficients (u^0 first) of the degree-``degree`` polynomial P
+    minimising sum (w (P(u) - f(u)))^2 over 400 Chebyshev nodes of [lo, hi]."""
+    import numpy as np
+    u = (lo + hi) / 2 + (hi - lo) / 2 * np.cos(np.pi * (np.arange(400) + 0.5) / 400)
+    v = np.vander(u, degree + 1, increasing=True) * w(u)[:, None]
+    return [float(c) for c in np.linalg.lstsq(v, f(u) * w(u), rcond=None)[0]]
+
+
+def _tanh(fmt: Format, degree: int) -> Program:
+    import numpy as np
+    rnd = lambda v: _rnd(fmt, v)
+    cut, cap = 0.95, 9.1
+    half = math.log(2) / 2
+    lhi = math.ldexp(round(math.ldexp(half, 16)), -16)                  # k * lhi exact for k < 2^7
+    # below the cut: tanh(a) = a + a t P(t); weight: the error P adds, relative to tanh(a)
+    ts = lambda t: np.sqrt(np.maximum(t, 1e-300))
+    pc = _lsq(lambda t: (np.tanh(ts(t)) / ts(t) - 1) / t, lambda t: ts(t) * t / np.tanh(ts(t)),
+              1e-6, cut * cut, degree, 1.0)
+    # above: e^2r = 1 + r W(r), |r| <= ln 2 / 4, W of degree - 1, relative
+    wc = _lsq(lambda r: np.expm1(2 * r) / np.where(r == 0, 1.0, r), lambda r: np.abs(r) / np.exp(2 * r),
+              -half / 2, half / 2, max(degree - 1, 0), 1.0)
+    cs = [f"c0 = {_hex(rnd(cut))}", f"c1 = {_hex(rnd(cap))}", f"c2 = {_hex(rnd(1 / half))}",
+          f"c3 = {_hex(-lhi)}", f"c4 = {_hex(rnd(-(half - lhi)))}", f"c5 = {_hex(1.0)}", f"c6 = {_hex(2.0)}"]
+    lines = ["v0 = abs(x)", "v1 = sub(v0, c0)", "v2 = mul(v0, v0)"]
+    ppc, ppl, pout = _horner("v2", [rnd(c) for c in pc], 7, 3)
+    v = 3 + len(ppl)
+    lines += ppl + [f"v{v} = mul(v0, v2)", f"v{v + 1} = fma(v{v}, {pout}, v0)"]
+    small, v = f"v{v + 1}", v + 2
+    lines += [f"v{v} = min(v0, c1)", f"v{v + 1} = mul(v{v}, c2)", f"v{v + 2} = rint(v{v + 1})",
+              f"v{v + 3} = fma(v{v + 2}, c3, v{v})", f"v{v + 4} = fma(v{v + 2}, c4, v{v + 3})"]
+    k, r, v = f"v{v + 2}", f"v{v + 4}", v + 5
+    wpc, wpl, wout = _horner(r, [rnd(c) for c in wc], 7 + len(ppc), v)
+    v += len(wpl)
+    lines += wpl + [f"v{v} = mul({r}, {wout})", f"v{v + 1} = pow2({k})", f"v{v + 2} = add(v{v + 1}, c5)",
+                    f"v{v + 3} = fma(v{v + 1}, v{v}, v{v + 2})", f"v{v + 4} = div(c6, v{v + 3})",
+                    f"v{v + 5} = sub(c5, v{v + 4})", f"v{v + 6} = select(v1, {small}, v{v + 5})",
+                    f"v{v + 7} = copysign(v{v + 6}, x)", f"return v{v + 7}"]
+    return parse_program("\n".join(cs + ppc + wpc + lines))
+
+
 TEMPLATES.register("exp", Template("exp", ("exp",), ("min", "max", "mul", "rint", "fma", "ldexp"), _exp,
                                    "Cody-Waite reduction by ln 2 (hi and lo), Horner kernel, ldexp"))
 TEMPLATES.register("exp_fast", Template("exp_fast", ("exp",), ("min", "max", "mul", "rint", "fma", "ldexp"),
@@ -153,6 +204,11 @@ TEMPLATES.register("exp_pow2c", Template("exp_pow2c", ("exp",), ("min", "max", "
                                          lambda fmt, degree: _exp_pow2(fmt, degree, centred=True),
                                          "as exp_pow2, the kernel's argument centred: u = r - ln 2 / 2 "
                                          "(one op more, half the rounding error of r)"))
+TEMPLATES.register("tanh", Template("tanh", ("tanh",), ("abs", "sub", "mul", "fma", "min", "rint", "add", "div",
+                                                        "pow2", "select", "copysign"), _tanh,
+                                    "odd polynomial in a^2 below a cut, 1 - 2 / (e^2a + 1) above (Cody-Waite "
+                                    "reduction, e^2a = 2^k (1 + r W(r)) never rounded alone), joined by select, "
+                                    "sign by copysign", saturates=False))
 TEMPLATES.register("exp2", Template("exp2", ("exp2",), ("min", "max", "rint", "sub", "fma", "ldexp"), _exp2,
                                     "reduction by rint(x), Horner kernel, ldexp"))
 

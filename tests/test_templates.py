@@ -33,7 +33,7 @@ def test_template_kernels_serve_the_whole_float32_domain(name):
     else:
         ends = evaluate(prog, np.array([hi, lo]), "float32")
         assert np.all(y[:4] >= ends[0]) and np.all(y[4:] == ends[1]) and np.all(np.isfinite(y))
-        assert ends[1] >= 2.0 ** F32.emin and np.all(y[:4] <= F32.max_finite)
+        assert abs(ends[1]) >= 2.0 ** F32.emin and np.all(y[:4] <= F32.max_finite)
 
 
 def test_template_init_sows_every_degree_within_max_ops():
@@ -44,3 +44,21 @@ def test_template_init_sows_every_degree_within_max_ops():
     assert len({p.ops for p in progs}) < len(progs)    # both exp templates, each at every degree that fits
     assert INITS["template"].seeds(task, 14, lambda s: None) == progs
     assert template_programs(Task("erf", 0.0, 1.0, "float32", "ulp"), 14) == ()   # no template for erf
+
+
+def test_tanh_template_is_odd_saturates_and_joins_its_pieces_at_the_cut():
+    """tanh: odd (the sign by copysign, -0 kept), exactly 1 from the clamp on, NaN gives
+    NaN; at degree 6 both pieces are within 1 ulp on every float32 on either side of the
+    cut (0.95) and around the clamp (9.1), where a wrong join or clamp would show."""
+    prog = TEMPLATES["tanh"].build(F32, 6)
+    u = lambda a, b: np.arange(np.float32(a).view(np.int32), np.float32(b).view(np.int32), dtype=np.int32).view(
+        np.float32).astype(np.float64)
+    x = np.concatenate([u(0.94, 0.96), u(8.9, 9.3), u(2.0 ** -20, 2.0 ** -19)])
+    for s in (1.0, -1.0):
+        y = evaluate(prog, s * x, "float32")
+        ref = np.tanh(s * x)
+        ulp = np.spacing(np.abs(ref).astype(np.float32)).astype(np.float64)
+        assert np.max(np.abs(y - ref) / ulp) < 1.0
+    y = evaluate(prog, np.array([-0.0, 0.0, 9.1, 50.0, np.inf, -np.inf, np.nan]), "float32")
+    assert np.signbit(y[0]) and not np.signbit(y[1]) and y[0] == 0 == y[1]
+    assert list(y[2:6]) == [1.0, 1.0, 1.0, -1.0] and np.isnan(y[6])

@@ -23,8 +23,9 @@ XLA); the interpreter instead rounds after every instruction.  float64 and
 ``real`` compute in float64 (64-bit JAX must be on).
 
 Not bit-exact with the interpreter: XLA may contract a*b + c into one fma
-(or not: the program's fma is then two roundings), and XLA:CPU flushes
-subnormals to zero.  The figure of record is the exhaustive
+(or not: the program's fma is then two roundings), XLA:CPU flushes
+subnormals to zero, and copysign(a, b) is ``jnp.copysign`` (a NaN b gives
++-|a|, where the interpreter gives NaN).  The figure of record is the exhaustive
 check of the compiled function (``numsearch verify --exported fast``).
 """
 from __future__ import annotations
@@ -39,7 +40,8 @@ from ._ranges import exponent_add_ok, exponent_sat_ok, value_ranges
 from ._reduction import NAMES as REDUCTION_NAMES, jax_helpers
 from .jax_ import _CARRIERS
 
-GUARANTEE = ("not bit-exact with the interpreter (XLA may contract a*b+c into one fma, flushes subnormals); "
+GUARANTEE = ("not bit-exact with the interpreter (XLA may contract a*b+c into one fma, flushes subnormals; "
+             "copysign(a, NaN) is +-|a|); "
              "the ULP figure of record is the exhaustive check of this compiled function")
 
 _EXP_RANGE = {"float32": (-126, 127), "float64": (-1022, 1023)}   # carrier -> (emin, emax)
