@@ -1,6 +1,6 @@
 """Speed and accuracy of a hardware-format program's exports against the
-platform's own function: the fast JAX export (``jax_fast``), the bit-exact
-JAX export (``jax``) and the C export, each beside its max ULP error.
+platform's own function: the fast JAX export (``jax``), the bit-exact
+JAX export (``jax_exact``) and the C export, each beside its max ULP error.
 
 JAX (``search.timing.speed_ratio``): a chain of --steps applications of the
 function, each output clipped back into the interval, on a device-resident
@@ -161,7 +161,7 @@ def main(argv=None) -> int:
     print(f"  interpreter (the program):   max {interp.max_ulp:.4g} ulp (exhaustive, {interp.points} values)")
     if front.inputs is not None:
         print(f"  the fast export's precondition (the run's speed.inputs: domain): x in [{lo!r}, {hi!r}]")
-    for to, label in (("jax_fast", "fast JAX export"), ("jax", "bit-exact JAX export")):
+    for to, label in (("jax", "fast JAX export"), ("jax_exact", "bit-exact JAX export")):
         res = check_exported(e.program, target, lo, hi, fmt, to=to, ref_check=0, inputs=front.inputs)
         r = speed_ratio_program(e.program, fmt, target, lo, hi, to=to, n=a.n, steps=a.steps, timings=a.timings,
                                 measurements=a.measurements, inputs=front.inputs)

@@ -284,23 +284,23 @@ class Front:
         return tuple(self.interval) if self.doc.get("timing", {}).get("inputs") == "domain" else None
 
     def export(self, to: str, pick: str = "best", arith: str = "native", check: bool = False) -> str:
-        """The picked program as source code or a formula: ``jax``, ``jax_fast``,
-        ``numpy``, ``c``, ``sympy`` or ``latex`` (any name in
+        """The picked program as source code or a formula: ``jax`` (fast),
+        ``jax_exact``, ``numpy``, ``c``, ``sympy`` or ``latex`` (any name in
         ``exporters.EXPORTERS``); the program and the measured error of the
         code written open it as a comment.  ``arith="dd"``: double-double code
         for a ``real`` program (C and NumPy), keeping the accuracy the search
         scored, at a cost.  ``check``: for an export that is not bit-exact
-        (``jax_fast``), run the exhaustive check of its compiled function now
+        (``jax``), run the exhaustive check of its compiled function now
         (float32 and narrower) and write its figure into the header."""
         return self.export_with_error(to, pick, arith, check)[0]
 
     def export_with_error(self, to: str, pick: str = "best", arith: str = "native", check: bool = False,
                           progress: Callable[[int, int], None] | None = None) -> tuple[str, object]:
         """(source, max error of that code in the run's metric): as ``export``.
-        The error of a ``jax_fast`` export is its exhaustive check's (``check``),
+        The error of a fast ``jax`` export is its exhaustive check's (``check``),
         None when not measured."""
         from .export_header import export_header
-        from .exporters import EXPORTERS, export
+        from .exporters import EXPORTERS, export, fast_jax
 
         if to not in EXPORTERS:
             raise UserError(f"to: unknown exporter {to!r} (expected one of: {', '.join(EXPORTERS)})")
@@ -313,7 +313,7 @@ class Front:
                             f"(check is for {', '.join(n for n, x in EXPORTERS.items() if not x.exact)})")
         e = self.pick(pick)
         head, code_error = export_header(self.doc, e.record, to, arith)
-        opts = {"inputs": self.inputs} if to == "jax_fast" and self.inputs is not None else {}
+        opts = {"inputs": self.inputs} if fast_jax(to) and self.inputs is not None else {}
         try:
             src = export(e.program, self.format, to, head, arith=arith, **opts)
         except ValueError as err:     # an op this exporter cannot write
@@ -356,7 +356,7 @@ class Front:
         narrower formats) or on ``samples`` points against mpmath.
         ``as_format``: sample the program evaluated in another format (e.g.
         ``"float64"``: the code a ``real`` front exports).  ``exported``:
-        ``"fast"`` (the ``jax_fast`` export) or ``"jax"`` (the bit-exact one):
+        ``"fast"`` (the ``jax`` export) or ``"exact"`` (``jax_exact``, bit-exact):
         check that export's compiled function itself, on every value of the
         interval (float32 and narrower)."""
         from ..evaluators.verify import exhaustive_possible, sampled_check, ulp_check

@@ -49,14 +49,15 @@ examples:
   numsearch verify out/exp2_f32                # float32 or narrower: every value of the interval
   numsearch verify out/exp2 --pick cost=5      # real / float64: 20000 points against mpmath
   numsearch verify out/exp2_f32 --timing       # and XLA time against jnp.exp2 on this machine
-  numsearch verify out/exp2_f32 --exported fast  # the compiled jax_fast export itself, every value
+  numsearch verify out/exp2_f32 --exported fast  # the compiled (fast) jax export itself, every value
 """
 
 EXPORT_EXAMPLES = """\
 examples:
   numsearch export out/exp2 --to c -o exp2.c                 # the program the run prefers
-  numsearch export out/exp2 --pick cost=5 --to jax -o exp2_5ops.py
-  numsearch export out/exp2_f32 --to jax_fast --check -o exp2_fast.py     # fast JAX, its max ULP measured
+  numsearch export out/exp2 --pick cost=5 --to jax -o exp2_5ops.py    # fast JAX, the code a run times
+  numsearch export out/exp2_f32 --to jax --check -o exp2_fast.py      # ... with its max ULP measured now
+  numsearch export out/exp2_f32 --to jax_exact -o exp2_exact.py       # bit-exact JAX (slow)
   numsearch export runs/exp2_real.front.json --pick id=3 --to latex
   numsearch export runs/exp2_real.front.json --pick cost=12 --to c --arith dd   # double-double C
 """
@@ -280,12 +281,12 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     e.add_argument("path", help="run directory or front.json file")
     e.add_argument("--pick", default="best", help="best (default), cost=N (best of cost <= N) or id=K")
-    e.add_argument("--to", required=True, help="jax | jax_fast | numpy | c | sympy | latex")
+    e.add_argument("--to", required=True, help="jax (fast) | jax_exact (bit-exact) | numpy | c | sympy | latex")
     e.add_argument("--arith", choices=["native", "dd"], default="native",
                    help="native (default): the run's format, float64 for real programs; dd: double-double "
                         "code for real programs (c, numpy), as accurate as the figure the search scored")
     e.add_argument("--check", action="store_true",
-                   help="jax_fast: check the compiled code on every value of the interval now (float32 and "
+                   help="jax: check the compiled code on every value of the interval now (float32 and "
                         "narrower) and write its max ULP into the file's header")
     e.add_argument("-o", "--output", help="write here instead of standard output")
     e.add_argument("--force", action="store_true", help="overwrite the -o file if it exists")
@@ -299,9 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--pick", default="best", help="best (default), cost=N or id=K")
     v.add_argument("--sampled", action="store_true", help="sample even where an exhaustive check is possible")
     v.add_argument("--samples", type=int, default=20000, help="points of a sampled check (default 20000)")
-    v.add_argument("--exported", choices=["fast", "jax"],
+    v.add_argument("--exported", choices=["fast", "exact"],
                    help="check the compiled JAX export itself on every value of the interval instead of the program: "
-                        "fast (jax_fast, not bit-exact) or jax (bit-exact)")
+                        "fast (--to jax, not bit-exact) or exact (--to jax_exact, bit-exact)")
     v.add_argument("--timing", action="store_true", help="also time the JAX export against the target's jax.numpy form")
     v.add_argument("--n", type=int, default=2 ** 22, help="elements per timed call (default 2^22)")
     v.set_defaults(fn=_cmd_verify)

@@ -1,8 +1,8 @@
 """Exported JAX code as a live function: load the module an exporter writes,
 and check that compiled function itself, exhaustively, over the interval.
 
-The bit-exact ``jax`` export has the interpreter's figure by construction;
-the ``jax_fast`` export does not (XLA contracts a*b + c into fma, flushes
+The bit-exact ``jax_exact`` export has the interpreter's figure by construction;
+the fast ``jax`` export does not (XLA contracts a*b + c into fma, flushes
 subnormals, rounds narrow formats once at the end), so its figure of record
 is ``check_exported``: its jitted ``approx`` run on every value of the
 interval in the format (float32 and narrower), against the float64
@@ -24,7 +24,7 @@ import numpy as np
 from ..primitives.formats import FORMATS
 
 # what ``--exported`` / ``Front.verify(exported=)`` name -> the exporter
-EXPORTED = {"fast": "jax_fast", "jax": "jax"}
+EXPORTED = {"fast": "jax", "exact": "jax_exact"}
 
 
 def load_source(src: str, stem: str = "numsearch_exported"):
@@ -43,12 +43,12 @@ def load_source(src: str, stem: str = "numsearch_exported"):
     return mod
 
 
-def load_exported(program, fmt_name: str, header: str = "", to: str = "jax", inputs=None):
-    """The module exporter ``to`` (``jax`` or ``jax_fast``) writes for ``program``;
+def load_exported(program, fmt_name: str, header: str = "", to: str = "jax_exact", inputs=None):
+    """The module exporter ``to`` (``jax_exact``, or the fast ``jax``) writes for ``program``;
     ``inputs``: (lo, hi), the fast export's precondition (``export_jax_fast``)."""
-    from .exporters import export
+    from .exporters import export, fast_jax
 
-    opts = {"inputs": tuple(inputs)} if inputs is not None and to == "jax_fast" else {}
+    opts = {"inputs": tuple(inputs)} if inputs is not None and fast_jax(to) else {}
     return load_source(export(program, fmt_name, to, header, **opts), f"numsearch_{to}")
 
 
@@ -61,14 +61,14 @@ def x64_for(fmt_name: str):
 
 def kernel_of(mod) -> tuple:
     """(fn, args) to call a loaded JAX export inside one's own jit as fn(x, *args):
-    the bit-exact ``jax`` export's kernel with its constants and zero as
+    the bit-exact ``jax_exact`` export's kernel with its constants and zero as
     run-time arguments (its guarantee needs them so), the fast one's kernel alone."""
     if hasattr(mod, "ZERO"):
         return mod.kernel, (mod.CONSTS, mod.ZERO)
     return mod.kernel, ()
 
 
-def check_exported(program, target_text: str, lo: float, hi: float, fmt_name: str, to: str = "jax_fast",
+def check_exported(program, target_text: str, lo: float, hi: float, fmt_name: str, to: str = "jax",
                    progress: Callable[[int, int], None] | None = None, mod=None, inputs=None, **options):
     """Exhaustive check (a ``VerifyResult``) of the compiled ``approx`` of the
     ``to`` export of ``program`` (a Program or its text; ``inputs``: its

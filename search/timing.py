@@ -1,7 +1,7 @@
 """Measured JAX/XLA time of a program against the target's own jax.numpy form.
 
 Two measurements.  ``speed_ratio`` (``speed_ratio_program`` for an export,
-``jax_fast`` by default) is the compute-bound one issue 13 specifies: a chain
+the fast ``jax`` export by default) is the compute-bound one issue 13 specifies: a chain
 of 100 applications on a 16,384-element device-resident vector, one jitted
 computation, minimum of 40 timings, median ratio over 5 interleaved
 measurements with quartiles (see its docstring); ``speed_ratio_program``
@@ -9,7 +9,7 @@ measures on one core, in a pinned child process (see its docstring for why).  ``
 times one call of the bit-exact export on a large array (throughput,
 memory included).
 
-``time_program`` exports the program with the ``jax`` exporter (its bit-exact
+``time_program`` exports the program with the ``jax_exact`` exporter (its bit-exact
 jitted ``approx``), builds the reference by walking the target's whitelisted
 tree with jax.numpy (``jnp.exp``, ``jnp.exp2``, ``jax.scipy.special.erf``,
 ``jax.nn.sigmoid``, ...; see ``jax_functions``) under ``jax.jit``, and times
@@ -256,10 +256,10 @@ _CHILD = ("import json, os, sys\n"
           "print(json.dumps(speed_ratio_program(**a, cores=None)))\n")
 
 
-def speed_ratio_program(program, fmt_name: str, target_text: str, lo: float, hi: float, to: str = "jax_fast",
+def speed_ratio_program(program, fmt_name: str, target_text: str, lo: float, hi: float, to: str = "jax",
                         cores: int | None = 1, inputs=None, **options) -> dict:
-    """``speed_ratio`` of the ``to`` export (``jax_fast`` or the bit-exact
-    ``jax``, its constants and zero passed as run-time arguments as its
+    """``speed_ratio`` of the ``to`` export (the fast ``jax`` or the bit-exact
+    ``jax_exact``, its constants and zero passed as run-time arguments as its
     guarantee needs) of ``program`` (a Program or its text; ``inputs``: the
     fast export's precondition, see ``exported.load_exported``); adds
     ``exporter``, ``cores`` and ``inputs``.

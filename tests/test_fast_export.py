@@ -1,4 +1,4 @@
-"""The fast JAX export (``jax_fast``): every op renders through the registry,
+"""The fast JAX export (``jax``, formerly ``jax_fast``): every op renders through the registry,
 the file states its guarantee, the exhaustive check of its compiled function
 catches a planted error the interpreter's check does not have, it agrees
 with the interpreter's figure on a float32 polynomial, and the compute-bound
@@ -47,7 +47,7 @@ def test_every_op_renders_and_runs_near_the_interpreter(op):
     """One instruction of each op (arguments x and a constant): the fast code
     computes it within an ulp of the interpreter (XLA's a / c is a * (1/c))."""
     p = Program((1.375, -0.8125, 3.0), (Instr(op, ("x", "c0", "c1")[: OPS[op].arity]),), "v0")
-    mod = load_exported(p, "float32", to="jax_fast")
+    mod = load_exported(p, "float32", to="jax")
     x = np.linspace(-4, 4, 1001).astype(np.float32)
     got = np.asarray(mod.approx(x), np.float64)
     want = evaluate(p, x.astype(np.float64), "float32")
@@ -56,14 +56,15 @@ def test_every_op_renders_and_runs_near_the_interpreter(op):
 
 
 def test_registry_and_header_state_the_guarantee():
-    assert EXPORTERS["jax_fast"].exact is False and all(EXPORTERS[n].exact for n in ("jax", "numpy", "c"))
-    src = export(_exp2_poly(), "float32", "jax_fast", "hello")
+    assert EXPORTERS["jax"].exact is False and all(EXPORTERS[n].exact for n in ("jax_exact", "numpy", "c"))
+    assert export(_exp2_poly(), "float32", "jax_fast") == export(_exp2_poly(), "float32", "jax")   # its former name
+    src = export(_exp2_poly(), "float32", "jax", "hello")
     flat = " ".join(src.split())
     assert src.startswith("# hello") and GUARANTEE[1:] in flat and "Not measured at export" in src
     assert "np.float32(float.fromhex(" in src and "a * b + c" in src and "_keep" not in src
-    src = export(_exp2_poly(), "float32", "jax_fast", measured="max 0.6 ulp")
+    src = export(_exp2_poly(), "float32", "jax", measured="max 0.6 ulp")
     assert "Measured at export (the figure of record): max 0.6 ulp" in src
-    bf = export(_exp2_poly(), "bfloat16", "jax_fast")
+    bf = export(_exp2_poly(), "bfloat16", "jax")
     assert "DTYPE = jnp.bfloat16" in bf and "rounded\nonce, at the end, to bfloat16" in bf
     y = load_source(bf).approx(np.linspace(0, 1, 7).astype(FORMATS["bfloat16"].storage_dtype))
     assert y.dtype == FORMATS["bfloat16"].storage_dtype and np.allclose(np.asarray(y, np.float64),
@@ -73,8 +74,8 @@ def test_registry_and_header_state_the_guarantee():
 def test_op_with_an_unknown_helper_is_refused(monkeypatch):
     from dataclasses import replace
     monkeypatch.setitem(OPS._items, "fma", replace(OPS["fma"], forms=(("jax", "strange_({0}, {1}, {2})"),)))
-    with pytest.raises(ValueError, match="jax_fast"):
-        export(_exp2_poly(), "float32", "jax_fast")
+    with pytest.raises(ValueError, match="jax"):
+        export(_exp2_poly(), "float32", "jax")
 
 
 def test_check_catches_a_planted_two_ulp_error():
@@ -82,7 +83,7 @@ def test_check_catches_a_planted_two_ulp_error():
     check of the compiled function sees >= 2 ulp, the program's own check < 1."""
     interp = ulp_check(SMALL, "exp2", LO, HI, "float32", ref_check=0)
     assert interp.max_ulp < 1
-    src = export(SMALL, "float32", "jax_fast")
+    src = export(SMALL, "float32", "jax")
     c = np.float32(SMALL.consts[3])  # sqrt(2): the constant term
     bad = np.nextafter(np.nextafter(np.nextafter(c, np.float32(2)), np.float32(2)), np.float32(2))
     old = f'float.fromhex("{float(c).hex()}")'
@@ -116,19 +117,19 @@ def test_api_verify_exported_and_export_with_check():
     f = _front(SMALL)
     a, b = f.verify(exported="fast"), f.verify()
     assert a.points == b.points and a.max_ulp < 1 and abs(a.max_ulp - b.max_ulp) <= 0.25
-    assert f.verify(exported="jax").max_ulp == b.max_ulp  # the bit-exact export: the interpreter's figure
-    src, err = f.export_with_error("jax_fast", check=True)
+    assert f.verify(exported="exact").max_ulp == b.max_ulp  # the bit-exact export: the interpreter's figure
+    src, err = f.export_with_error("jax", check=True)
     assert err == pytest.approx(a.max_ulp) and f"max {a.max_ulp:.4g} ulp" in src
-    assert f.export_with_error("jax_fast")[1] is None
+    assert f.export_with_error("jax")[1] is None
     with pytest.raises(UserError, match="check"):
-        f.export("jax", check=True)
+        f.export("jax_exact", check=True)
     with pytest.raises(UserError, match="exported"):
         f.verify(exported="numpy")
     with pytest.raises(UserError, match="float32 and narrower"):
         _front(SMALL, fmt="float64").verify(exported="fast")
 
 
-@pytest.mark.parametrize("to", ["jax_fast", "jax"])
+@pytest.mark.parametrize("to", ["jax", "jax_exact"])
 def test_speed_ratio_is_well_formed_on_tiny_sizes(to):
     from numsearch.search.timing import speed_ratio_program
     r = speed_ratio_program(_exp2_poly(), "float32", "exp2", 0.0, 1.0, to=to, n=256, steps=3, timings=2,
@@ -148,8 +149,8 @@ def test_cli_verify_exported_and_export_check(tmp_path):
     (tmp_path / "front.json").write_text(json.dumps(_front(SMALL).doc))
     r = cli("verify", tmp_path, "--exported", "fast")
     assert r.returncode == 0, r.stderr
-    assert "exhaustive check of the compiled jax_fast export" in r.stdout and "max ulp error" in r.stdout
-    r = cli("export", tmp_path, "--to", "jax_fast", "--check", "-o", tmp_path / "f.py")
+    assert "exhaustive check of the compiled jax export" in r.stdout and "max ulp error" in r.stdout
+    r = cli("export", tmp_path, "--to", "jax", "--check", "-o", tmp_path / "f.py")
     assert r.returncode == 0, r.stderr
     assert "exhaustive check of the compiled code" in r.stdout
     assert "Measured at export (the figure of record)" in (tmp_path / "f.py").read_text()

@@ -27,7 +27,7 @@ def test_ranges_follow_clamps_and_rint():
 
 
 def test_fast_forms_drop_only_what_is_proved():
-    fast = lambda p: export(p, "float32", "jax_fast", "")
+    fast = lambda p: export(p, "float32", "jax", "")
     src = fast(TEMPLATES["exp_pow2"].build(F32, 4))
     assert "pow2_bits_(jnp.maximum(v3, np.float32(-127)))" in src and "jnp.minimum(v3" not in src
     src = fast(parse_program("v0 = pow2(x)\nreturn v0"))
@@ -76,7 +76,7 @@ def test_rint_by_shift_survives_xla(tmp_path):
     takes k from the bits of t)."""
     prog = parse_program("c0 = 0x1.8p+23\nv0 = add(x, c0)\nv1 = sub(v0, c0)\nv2 = max(x, c0)\nv3 = rint(x)\n"
                          "v4 = min(v3, c0)\nv5 = add(v1, v4)\nreturn v5")
-    mod = _load(export(prog, "float32", "jax_fast", ""), tmp_path, "shift")
+    mod = _load(export(prog, "float32", "jax", ""), tmp_path, "shift")
     x = np.float32([0.3, 1.5, 2.5, -2.5, 1e6 + 0.5, -7.7])
     assert np.array_equal(np.asarray(mod.approx(x)), evaluate(prog, x.astype(np.float64), "float32").astype(np.float32))
     assert np.array_equal(np.asarray(mod.approx(x)), 2 * np.rint(x))
@@ -87,7 +87,7 @@ def test_fast_exp_kernel_scales_by_integer_add(tmp_path):
     and is within 1 ulp of the interpreter on the domain; beyond it, both return the value at
     the nearest end; NaN gives NaN."""
     prog = TEMPLATES["exp_fast"].build(F32, 6)
-    src = export(prog, "float32", "jax_fast", "")
+    src = export(prog, "float32", "jax", "")
     assert "ldexp_add_(v11, lax.bitcast_convert_type(t3, _I_))" in src and "t3 = v2 + RS_" in src
     mod = _load(src, tmp_path, "exp_fast")
     x = F32.round(np.concatenate([np.linspace(prog.consts[1], prog.consts[0], 20001), [prog.consts[0], 88.7229, 100,
@@ -105,9 +105,9 @@ def test_precondition_lets_the_unclamped_kernel_scale_by_integer_add(tmp_path):
     prog = TEMPLATES["exp_fast"].build(F32, 6)
     bare = _unclamped(prog)
     lo, hi = prog.consts[1], prog.consts[0]
-    pre = export(bare, "float32", "jax_fast", "", inputs=(lo, hi))
+    pre = export(bare, "float32", "jax", "", inputs=(lo, hi))
     assert "ldexp_add_(" in pre and "Precondition: x in [" in pre
-    every = export(bare, "float32", "jax_fast", "")
+    every = export(bare, "float32", "jax", "")
     assert "fast_ldexp_(" in every and "ldexp_add_(" not in every and "Precondition" not in every
     x = F32.round(np.linspace(lo, hi, 20001)).astype(np.float32)
     want = evaluate(bare, x.astype(np.float64), "float32")
@@ -124,7 +124,7 @@ def test_fast_export_of_the_exp_templates_matches_the_interpreter(name, tmp_path
     inf above the overflow threshold (and at +inf), 0 far below (and at -inf); below the
     domain the interpreter's subnormals come out as 0 (XLA:CPU flushes them)."""
     prog = TEMPLATES[name].build(F32, 6)
-    mod = _load(export(prog, "float32", "jax_fast", ""), tmp_path, name)
+    mod = _load(export(prog, "float32", "jax", ""), tmp_path, name)
     x = np.concatenate([np.linspace(-87.33, 88.72, 20001), [88.7228, 88.72283, 88.7229, 89, 100, 1e30, np.inf,
                                                             -87.3365, -87.4, -87.5, -87.9, -90, -104, -200, -1e30, -np.inf, 0.0, -0.0]])
     x = F32.round(x).astype(np.float32)
@@ -157,7 +157,7 @@ def test_select_keeps_integer_proofs_of_the_fast_export():
     non-integer choice it does; a refined range drops the clamp."""
     text = ("c0 = 0x1p+6\nc1 = -0x1p+6\nc2 = {c}\nv0 = rint(x)\nv1 = min(v0, c0)\nv2 = max(v1, c1)\n"
             "v3 = select(x, v2, c2)\nv4 = pow2(v3)\nreturn v4")
-    fast = lambda t, inputs=None: export(parse_program(t), "float32", "jax_fast", "", inputs=inputs)
+    fast = lambda t, inputs=None: export(parse_program(t), "float32", "jax", "", inputs=inputs)
     assert "pow2_bits_(v3)" in fast(text.format(c="0x1.8p+1"))
     assert "jnp.trunc(v3)" in fast(text.format(c="0x1p-1"))
     big = text.replace("c2 = {c}", "c2 = 0x1p+9").format()

@@ -35,7 +35,7 @@ def _compiled_ulps(front, e, n=200_001):
     spread over the interval and its ends (float64 reference), and the export itself."""
     from numsearch.search.exported import load_exported
     lo, hi = front.interval
-    mod = load_exported(e.program, front.format, to="jax_fast", inputs=front.inputs)
+    mod = load_exported(e.program, front.format, to="jax", inputs=front.inputs)
     x = np.concatenate([np.linspace(lo, hi, n), [lo, hi]]).astype(np.float32)
     want = np.exp(x.astype(np.float64))
     got = np.asarray(mod.approx(x)).astype(np.float64)
@@ -68,7 +68,7 @@ def test_exp_f32_fastest_assumes_its_domain():
     assert "the timed code assumes x in the interval (speed.inputs: domain)" in front.table(baselines=False)
     best = front.pick("best")
     assert float(best.record["exhaustive_error"]) <= front.doc["error_target"]
-    src = front.export("jax_fast", pick="best")
+    src = front.export("jax", pick="best")
     assert "Precondition: x in [" in src and "ldexp_add_(" in src and "jnp.minimum(x" not in src
     worst, _ = _compiled_ulps(front, best)
     assert worst <= front.doc["error_target"]

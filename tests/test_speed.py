@@ -28,7 +28,7 @@ def _fake_timer(calls):
         calls.append(program.text())
         r = 1.0 + len(calls) / 10
         return {"ratio": r, "ratio_q25": r - 0.05, "ratio_q75": r + 0.05, "ratio_min": r - 0.1, "ratio_max": r + 0.1,
-                "program_ns": 1.0, "reference_ns": r, "exporter": "jax_fast", "device": "cpu:cpu",
+                "program_ns": 1.0, "reference_ns": r, "exporter": "jax", "device": "cpu:cpu",
                 "reference": "jax.numpy.exp2"}
     return timer
 
@@ -104,7 +104,7 @@ def test_speed_spec_errors_are_one_line_naming_the_key(over, msg):
 
 def test_speed_spec_defaults_and_off():
     s = spec_from_dict(_spec())
-    assert s.speed.time and (s.speed.n, s.speed.steps, s.speed.exporter) == (1024, 10, "jax_fast")
+    assert s.speed.time and (s.speed.n, s.speed.steps, s.speed.exporter) == (1024, 10, "jax")
     off = spec_from_dict(_spec(speed__time=False, target__format="float64"))   # not timing: float64 is fine
     assert not off.speed.time and SpeedConfig().max_timed == 200
     assert s.speed.inputs == "all" and spec_from_dict(_spec(speed__inputs="domain")).speed.inputs == "domain"
@@ -133,11 +133,11 @@ def test_timed_run_records_speed_for_entries_meeting_the_target(timed_run):
         if r["search_error"] <= 50:
             assert all(_finite_positive(r[k]) for k in ("speed_ratio", "speed_ratio_q25", "speed_ratio_q75"))
             assert r["speed_ratio_q25"] <= r["speed_ratio"] <= r["speed_ratio_q75"]
-            assert r["speed_exporter"] == "jax_fast"
+            assert r["speed_exporter"] == "jax"
         else:
             assert not any(k.startswith("speed") for k in r)
     t = doc["timing"]
-    assert (t["exporter"], t["n"], t["steps"], t["timings"], t["measurements"]) == ("jax_fast", 1024, 10, 3, 3)
+    assert (t["exporter"], t["n"], t["steps"], t["timings"], t["measurements"]) == ("jax", 1024, 10, 3, 3)
     assert t["reference"] == "jax.numpy.exp2"
     # the fastest timed program meets the target on the dense grid
     f = doc["fastest"]
@@ -160,7 +160,7 @@ def test_pick_best_is_the_fastest_meeting_the_target(timed_run):
     best = front.pick("best")
     assert best.text == front.doc["fastest"]["program"] and best.error <= 50
     assert best.name == (f"id {best.id}" if best.id is not None else "the fastest timed (not on the front)")
-    src = front.export("jax_fast")                                      # the fastest is the one exported
+    src = front.export("jax")                                      # the fastest is the one exported
     assert best.text.splitlines()[-1] in src
     # without timings: the cheapest meeting the target
     doc = {k: v for k, v in front.doc.items() if k not in ("fastest", "timing")}
@@ -226,7 +226,7 @@ def test_confirm_checks_the_fastest_until_one_meets_the_goal_and_fastest_skips_f
     cache = SpeedCache(SpeedConfig(time=True, verify=2), 1e9, lambda p: None, checker)
     for name, p in progs.items():
         cache.records[name] = {"program": p.text(), "cost": 2, "ops": 2, "hash": name, "search_error": 0.1,
-                               "exporter": "jax_fast", "ratio": ratio[name], "ratio_q25": ratio[name],
+                               "exporter": "jax", "ratio": ratio[name], "ratio_q25": ratio[name],
                                "ratio_q75": ratio[name], "ratio_min": 1, "ratio_max": 1, "program_ns": 1,
                                "reference_ns": 1}
     cache.goal = 1.0

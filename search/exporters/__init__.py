@@ -2,11 +2,13 @@
 formula.  ``EXPORTERS`` maps the names the CLI uses to ``Exporter`` entries;
 ``export(program, fmt_name, to, header_comment)`` returns source text.
 
-The code exporters (jax, numpy, c) reproduce the interpreter bit for bit in
-the run's format (``real`` is exported with float64 semantics); see each
-module for how, and for the limits (JAX: subnormals on XLA:CPU).  ``jax_fast``
-(``Exporter.exact`` False) trades that for speed: plain jax.numpy that XLA
-compiles well, checked by the exhaustive check of its compiled function.  For
+``jax`` is the code to run: plain jax.numpy that XLA compiles well
+(``jax_fast.py``; ``Exporter.exact`` False), the code a run times, checked by
+the exhaustive check of its compiled function; ``jax_fast`` is its former
+name, still accepted.  The other code exporters (jax_exact, numpy, c)
+reproduce the interpreter bit for bit in the run's format (``real`` is
+exported with float64 semantics); see each module for how, and for the
+limits (JAX: subnormals on XLA:CPU).  For
 ``real`` programs, ``arith="dd"`` (c and numpy: ``Exporter.dd``) writes
 double-double code instead, as accurate as the figure the search scored
 (``numpy_dd``, ``c_dd``).
@@ -61,9 +63,14 @@ class Exporter:
 
 
 EXPORTERS: Registry[Exporter] = Registry("exporter")
-EXPORTERS.register("jax", Exporter("jax", ".py", export_jax, "module with a jitted approx(x) (jax.numpy)"))
-EXPORTERS.register("jax_fast", Exporter("jax_fast", ".py", export_jax_fast,
-                                        "fast jitted approx(x): plain jax.numpy, not bit-exact (option measured=)",
+EXPORTERS.register("jax", Exporter("jax", ".py", export_jax_fast,
+                                   "fast jitted approx(x): plain jax.numpy, the code a run times; not bit-exact, "
+                                   "its figure is the exhaustive check of the compiled function (option measured=)",
+                                   exact=False))
+EXPORTERS.register("jax_exact", Exporter("jax_exact", ".py", export_jax,
+                                         "jitted approx(x) bit for bit the interpreter's (slow: fma emulated, "
+                                         "every instruction behind a barrier)"))
+EXPORTERS.register("jax_fast", Exporter("jax_fast", ".py", export_jax_fast, "the jax exporter's former name",
                                         exact=False))
 EXPORTERS.register("numpy", Exporter("numpy", ".py", export_numpy, "self-contained NumPy module with approx(x)",
                                      dd=export_numpy_dd))
@@ -83,4 +90,9 @@ def export(program, fmt_name: str, to: str, header_comment: str = "", arith: str
     return EXPORTERS[to](program, fmt_name, header_comment, arith, **options)
 
 
-__all__ = ["ARITHS", "EXPORTERS", "Exporter", "export", "to_sympy"]
+def fast_jax(to: str) -> bool:
+    """Whether exporter ``to`` writes the fast JAX code (``jax``, or ``jax_fast``, its former name)."""
+    return to in EXPORTERS and EXPORTERS[to].fn is export_jax_fast
+
+
+__all__ = ["ARITHS", "EXPORTERS", "Exporter", "export", "fast_jax", "to_sympy"]

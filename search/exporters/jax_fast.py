@@ -1,6 +1,6 @@
 """Fast JAX exporter: a module defining a jitted ``approx(x)`` written as code
-XLA compiles well, at the price of bit-exactness (the ``jax`` exporter is the
-bit-exact one).
+XLA compiles well, at the price of bit-exactness: the exporter registered as
+``jax`` (and ``jax_fast``, its former name); ``jax_exact`` is the bit-exact one.
 
 What the code is: plain jax.numpy arithmetic on one carrier dtype; the
 constants are module-level scalars of that dtype (``np.float32(...)``) that
