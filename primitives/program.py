@@ -25,6 +25,16 @@ Ref = str
 _IDEMPOTENT = ("min", "max")   # op(a, a) = a
 
 
+def _same(op: str, args) -> str | None:
+    """The argument an instruction equals whatever its values (min(a, a), max(a, a),
+    select(s, a, a): a), else None."""
+    if op in _IDEMPOTENT and args[0] == args[1]:
+        return args[0]
+    if op == "select" and args[1] == args[2]:
+        return args[1]
+    return None
+
+
 class ProgramError(ValueError):
     """A program text or structure that is not valid."""
 
@@ -116,11 +126,10 @@ class Program:
     def fold_constants(self) -> "Program":
         """Replace every instruction that does not depend on x by one new
         constant holding its float64 value (constant-only work is free, and
-        the fitter would fit the folded constant anyway), drop min(a, a) and
-        max(a, a) (they are a); then simplify."""
+        the fitter would fit the folded constant anyway), drop min(a, a),
+        max(a, a) and select(s, a, a) (they are a); then simplify."""
         dep = self.depends_on_x
-        if not self.instrs or (all(dep) and not any(i.op in _IDEMPOTENT and i.args[0] == i.args[1]
-                                                      for i in self.instrs)):
+        if not self.instrs or (all(dep) and not any(_same(i.op, i.args) for i in self.instrs)):
             return self.simplify()
         consts = list(self.consts)
         vals: dict[int, float] = {}
@@ -129,8 +138,8 @@ class Program:
         for k, ins in enumerate(self.instrs):
             if dep[k]:
                 args = tuple(m.get(a, a) for a in ins.args)
-                if ins.op in _IDEMPOTENT and args[0] == args[1]:
-                    m[f"v{k}"] = args[0]            # min(a, a) = max(a, a) = a, NaN and -0 included
+                if _same(ins.op, args):
+                    m[f"v{k}"] = _same(ins.op, args)   # min(a, a) = max(a, a) = select(s, a, a) = a, NaN and -0 included
                     continue
                 m[f"v{k}"] = f"v{len(instrs)}"
                 instrs.append(Instr(ins.op, args))

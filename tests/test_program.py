@@ -62,6 +62,11 @@ def test_fold_drops_min_and_max_of_a_value_with_itself():
     x = np.array([-1.5, -0.0, 0.0, 0.7, np.inf, -np.inf, np.nan])
     assert np.array_equal(evaluate_float(f, x, "float32"), evaluate_float(p, x, "float32"), equal_nan=True)
     assert parse_program("v0 = max(x, x)\nreturn v0").fold_constants().ops == 0
+    q = parse_program("c0 = 1.5\nv0 = sub(x, c0)\nv1 = mul(x, x)\nv2 = select(v0, v1, v1)\nv3 = select(v0, v2, x)\n"
+                      "return v3")
+    g = q.fold_constants()     # select(s, a, a) is a; select(s, a, b) stays
+    assert [i.op for i in g.instrs] == ["sub", "mul", "select"] and g.ops == 3
+    assert np.array_equal(evaluate_float(g, x, "float32"), evaluate_float(q, x, "float32"), equal_nan=True)
 
 
 def test_empty_program_is_identity():
