@@ -165,7 +165,8 @@ def main(argv=None) -> int:
         res = check_exported(e.program, target, lo, hi, fmt, to=to, ref_check=0, inputs=front.inputs)
         r = speed_ratio_program(e.program, fmt, target, lo, hi, to=to, n=a.n, steps=a.steps, timings=a.timings,
                                 measurements=a.measurements, inputs=front.inputs)
-        print(f"  {label + ':':<28} max {res.max_ulp:.4g} ulp; vs {r['reference']}: {_ratio(r)}")
+        flushed = f" ({res.flushed} subnormal inputs flushed to 0, not scored)" if res.flushed else ""
+        print(f"  {label + ':':<28} max {res.max_ulp:.4g} ulp{flushed}; vs {r['reference']}: {_ratio(r)}")
     print(f"  (JAX {r['jax_version']} on {r['device']})")
     if libm_name(target) is None or not shutil.which("gcc"):
         print("C: skipped (no C library function for this target, or no gcc)")

@@ -104,6 +104,7 @@ class VerifyResult:
     seconds: float
     reference_check: ReferenceCheck | None = None  # exhaustive checks with ref_check > 0
     program_ops: int | None = None                 # ``ulp_check``'s exhaustive check of a program
+    flushed: int | None = None       # ``flush_inputs``: subnormal inputs whose output was +-0, not scored
 
     def asdict(self) -> dict:
         """Every field, ``reference_check`` as a dict; None fields left out."""
@@ -227,13 +228,17 @@ def _reference_check(target, fmt, lo, hi, n, rng, worst) -> ReferenceCheck:
 
 def ulp_check_function(fn: Callable[[np.ndarray], np.ndarray], target_text: str, lo: float, hi: float,
                        fmt_name: str, chunk: int = CHUNK, progress: Callable[[int, int], None] | None = None,
-                       ref_check: int = 2000, seed: int = 0) -> VerifyResult:
+                       ref_check: int = 2000, seed: int = 0, flush_inputs: bool = False) -> VerifyResult:
     """Exhaustive check of any function of format values (e.g. ``jnp.exp``).
 
     ``fn`` gets each chunk as an array of the format's storage dtype (float32,
     float16, ml_dtypes bfloat16/float8) and returns its values (any float
     dtype; they should be values of the format).  See the module docstring for
     the reference and error definitions; returns the result of ``ulp_check``.
+    ``flush_inputs``: code that flushes subnormal inputs to zero (XLA on CPU
+    does): a subnormal x whose output is +-0 is not scored (tanh(x) = x there,
+    0 is what flushing gives), only counted (``flushed``); every other output
+    at a subnormal x is scored as usual.
     """
     fmt = _fmt(fmt_name)
     if not exhaustive_possible(fmt_name):
@@ -248,11 +253,18 @@ def ulp_check_function(fn: Callable[[np.ndarray], np.ndarray], target_text: str,
     if total == 0:
         raise ValueError(f"no {fmt_name} values in [{lo}, {hi}]")
     acc = _Acc()
-    undefined = done = 0
+    undefined = done = flushed = 0
     t0 = time.perf_counter()
+    tiny = 2.0 ** fmt.hardware.emin
     for xs in chunks:
         y = np.asarray(fn(xs), dtype=np.float64).reshape(-1)
         x = xs.astype(np.float64)
+        if flush_inputs:
+            kept = ~((np.abs(x) < tiny) & (x != 0) & (y == 0))
+            if not kept.all():
+                flushed += int((~kept).sum())
+                done += int((~kept).sum())
+                x, y = x[kept], y[kept]
         f = target.numpy(x)
         f = np.broadcast_to(f, x.shape) if f.shape != x.shape else f
         defined = ~np.isnan(f)
@@ -267,6 +279,8 @@ def ulp_check_function(fn: Callable[[np.ndarray], np.ndarray], target_text: str,
             progress(done, total)
     res = acc.result(target_text, fmt_name, lo, hi, True, "numpy-float64", fmt.name, undefined,
                      time.perf_counter() - t0)
+    if flush_inputs:
+        res = replace(res, flushed=flushed)
     if ref_check:
         res = replace(res, reference_check=_reference_check(target, fmt, lo, hi, ref_check,
                                                             np.random.default_rng(seed),

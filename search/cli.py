@@ -247,6 +247,8 @@ def _print_result(res) -> None:
     print(f"  max absolute    {res.max_abs:.4g} at x = {res.x_max_abs!r}")
     if res.nonfinite:
         print(f"  non-finite outputs: {res.nonfinite}")
+    if res.flushed:
+        print(f"  subnormal inputs flushed to 0 (XLA:CPU), not scored: {res.flushed}")
     rc = res.reference_check
     if rc is not None:
         print(f"  float64 reference vs mpmath: max {rc.max_ref_diff_ulp:.2g} ulp on {rc.points} random points; "

@@ -73,7 +73,9 @@ def check_exported(program, target_text: str, lo: float, hi: float, fmt_name: st
     """Exhaustive check (a ``VerifyResult``) of the compiled ``approx`` of the
     ``to`` export of ``program`` (a Program or its text; ``inputs``: its
     precondition, see ``load_exported``), or of ``mod``'s when given (a loaded
-    export), on every ``fmt_name`` value of [lo, hi]."""
+    export), on every ``fmt_name`` value of [lo, hi].  XLA:CPU flushes subnormal
+    inputs to zero: a subnormal x whose output is +-0 is not scored, only
+    counted (``VerifyResult.flushed``; ``ulp_check_function``'s ``flush_inputs``)."""
     from ..evaluators.verify import ulp_check_function
 
     if mod is None:
@@ -82,4 +84,4 @@ def check_exported(program, target_text: str, lo: float, hi: float, fmt_name: st
             program = parse_program(program)
         mod = load_exported(program, fmt_name, to=to, inputs=inputs)
     return ulp_check_function(lambda xs: np.asarray(mod.approx(xs)), target_text, lo, hi, fmt_name,
-                              progress=progress, **options)
+                              progress=progress, flush_inputs=True, **options)

@@ -156,3 +156,24 @@ def test_cli_verify_exported_and_export_check(tmp_path):
     assert "Measured at export (the figure of record)" in (tmp_path / "f.py").read_text()
     r = cli("export", tmp_path, "--to", "c", "--check")
     assert r.returncode == 2 and "--check" in r.stderr
+
+
+def test_check_of_compiled_code_sets_flushed_subnormal_inputs_aside():
+    """XLA:CPU flushes subnormal inputs to zero: the compiled check does not score a
+    subnormal x whose output is 0 (tanh(x) = x there), it counts it; every normal x, and
+    any other output at a subnormal x, is scored.  Without that, the same function
+    scores millions of ulps at the subnormals."""
+    from numsearch.evaluators.verify import ulp_check_function
+    tiny = np.float32(2.0 ** -126)
+    lo = float(tiny - np.float32(1000) * np.float32(2.0 ** -149))
+    hi = float(tiny + np.float32(1000) * np.float32(2.0 ** -149))
+    prog = parse_program("c0 = 1.0\nv0 = mul(x, c0)\nreturn v0")   # tanh(x) = x to the last bit here
+    res = check_exported(prog, "tanh(x)", lo, hi, "float32")
+    assert res.flushed + res.points == 2001 and res.max_ulp == 0
+    mod = load_exported(prog, "float32", to="jax")
+    raw = ulp_check_function(lambda xs: np.asarray(mod.approx(xs)), "tanh(x)", lo, hi, "float32", ref_check=0)
+    assert raw.flushed is None and raw.points == 2001
+    assert (raw.max_ulp > 1) == (res.flushed > 0)
+    planted = ulp_check_function(lambda xs: np.where(xs < tiny, np.float32(0), xs * np.float32(1 + 2 ** -22)),
+                                 "tanh(x)", lo, hi, "float32", ref_check=0, flush_inputs=True)
+    assert planted.flushed == 1000 and planted.points == 1001 and 1.9 < planted.max_ulp < 2.1
