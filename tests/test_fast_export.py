@@ -167,7 +167,7 @@ def test_check_of_compiled_code_sets_flushed_subnormal_inputs_aside():
     tiny = np.float32(2.0 ** -126)
     lo = float(tiny - np.float32(1000) * np.float32(2.0 ** -149))
     hi = float(tiny + np.float32(1000) * np.float32(2.0 ** -149))
-    prog = parse_program("c0 = 1.0\nv0 = mul(x, c0)\nreturn v0")   # tanh(x) = x to the last bit here
+    prog = parse_program("c0 = 1.0\nc1 = 0.0\nv0 = fma(x, c0, c1)\nreturn v0")   # tanh(x) = x to the last bit here
     res = check_exported(prog, "tanh(x)", lo, hi, "float32")
     assert res.flushed + res.points == 2001 and res.max_ulp == 0
     mod = load_exported(prog, "float32", to="jax")
