@@ -240,6 +240,24 @@ def test_confirm_checks_the_fastest_until_one_meets_the_goal_and_fastest_skips_f
     assert fastest_record(cache, 1.0, [], vdata) is None             # no unchecked program stands in
 
 
+def test_confirm_checks_one_function_once():
+    """Records of one function (one hash: other no-op instructions, timed apart) share
+    one exhaustive check: a failed check is not spent again on a twin."""
+    from numsearch.search.speedcache import SpeedCache, SpeedConfig
+    checked = []
+
+    def checker(text):
+        checked.append(text)
+        return {"a": 5.0, "b": 0.5}[text]
+    cache = SpeedCache(SpeedConfig(time=True, verify=2), 1.0, lambda p: None, checker)
+    for key, text, h, ratio in (("a1", "a", "ha", 3.0), ("a2", "a", "ha", 2.9), ("b", "b", "hb", 2.0)):
+        cache.records[key] = {"program": text, "cost": 2, "ops": 2, "hash": h, "search_error": 0.1,
+                              "exporter": "jax", "ratio": ratio, "ratio_q25": ratio, "ratio_q75": ratio,
+                              "ratio_min": 1, "ratio_max": 1, "program_ns": 1, "reference_ns": 1}
+    assert cache.confirm() == 2 and checked == ["a", "b"]
+    assert cache.records["a2"]["exhaustive_error"] == 5.0 and cache.records["b"]["exhaustive_error"] == 0.5
+
+
 def test_inputs_domain_drops_the_points_beyond_a_whole_domain():
     """speed.inputs: domain promises inputs in the interval: a whole-domain run then
     scores no inputs beyond it (a kernel clamped to the domain's ends is not penalised
