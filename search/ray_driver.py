@@ -58,6 +58,9 @@ class RayBackend:
                  fit: FitConfig = FitConfig()):
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+        # Ray's core worker otherwise installs absl's failure-signal handler in this process during
+        # ray.init, which takes SIGTERM from ours and aborts (status -6, a C++ dump) on a stop there
+        os.environ.setdefault("RAY_DISABLE_FAILURE_SIGNAL_HANDLER", "1")
         import ray
 
         self._ray = ray

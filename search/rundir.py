@@ -170,7 +170,8 @@ TIE = 1e-4   # relative differences of errors on the dense grid below this are t
 def fastest_record(speeds, goal: float, records: list[dict], vdata) -> dict | None:
     """front.json's ``fastest``: the fastest timed program whose error on the
     dense grid meets ``goal`` and, where the run checks programs over every
-    value (``speed.verify``, at its end), whose ``exhaustive_error`` does too;
+    value (``speed.verify``, at its end: the timed export's compiled function),
+    whose ``exhaustive_error`` does too;
     as an entry (``id``: its id on the front, or None when it is not on it),
     or None (before the end of such a run, or when no check passed)."""
     from ..primitives.program import parse_program

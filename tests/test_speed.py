@@ -241,17 +241,21 @@ def test_confirm_checks_the_fastest_until_one_meets_the_goal_and_fastest_skips_f
 
 
 def test_confirm_checks_one_function_once():
-    """Records of one function (one hash: other no-op instructions, timed apart) share
-    one exhaustive check: a failed check is not spent again on a twin."""
+    """Records of one function (the values part of the hash and the search error: the
+    same kernel with other no-op instructions, timed apart) share one exhaustive check,
+    so a failed check is not spent again on a twin; one values hash with another search
+    error is another function (accurate float32 kernels can round alike at the hash's
+    points) and is checked."""
     from numsearch.search.speedcache import SpeedCache, SpeedConfig
     checked = []
 
     def checker(text):
         checked.append(text)
-        return {"a": 5.0, "b": 0.5}[text]
+        return {"a": 5.0, "a+nop": 5.0, "b": 0.5}[text]
     cache = SpeedCache(SpeedConfig(time=True, verify=2), 1.0, lambda p: None, checker)
-    for key, text, h, ratio in (("a1", "a", "ha", 3.0), ("a2", "a", "ha", 2.9), ("b", "b", "hb", 2.0)):
-        cache.records[key] = {"program": text, "cost": 2, "ops": 2, "hash": h, "search_error": 0.1,
+    for key, text, h, err, ratio in (("a1", "a", "ha.x1", 0.8, 3.0), ("a2", "a+nop", "ha.x2", 0.8, 2.9),
+                                     ("b", "b", "ha.x1", 0.5, 2.0)):
+        cache.records[key] = {"program": text, "cost": 2, "ops": 2, "hash": h, "search_error": err,
                               "exporter": "jax", "ratio": ratio, "ratio_q25": ratio, "ratio_q75": ratio,
                               "ratio_min": 1, "ratio_max": 1, "program_ns": 1, "reference_ns": 1}
     assert cache.confirm() == 2 and checked == ["a", "b"]
