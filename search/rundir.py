@@ -168,25 +168,33 @@ TIE = 1e-4   # relative differences of errors on the dense grid below this are t
 
 
 def fastest_record(speeds, goal: float, records: list[dict], vdata) -> dict | None:
-    """front.json's ``fastest``: the fastest timed program whose error on the
-    dense grid meets ``goal`` and, where the run checks programs over every
+    """front.json's ``fastest``: the fastest timed program (or a cheaper one
+    within ``SPEED_TIE`` of its ratio) whose error on the dense grid meets ``goal`` and, where the run checks programs over every
     value (``speed.verify``, at its end: the timed export's compiled function),
     whose ``exhaustive_error`` does too;
     as an entry (``id``: its id on the front, or None when it is not on it),
     or None (before the end of such a run, or when no check passed)."""
     from ..primitives.program import parse_program
 
+    from .speedcache import SPEED_TIE
+
     score = _scorer(vdata)
     on_front = {r["program"]: r["id"] for r in records}
+    best = None
     for t in speeds.by_speed():
-        if not speeds.passes(t):
+        if best is not None and t["ratio"] < best[0]["ratio"] / (1 + SPEED_TIE):
+            break
+        if not speeds.passes(t) or (best is not None and t["cost"] >= best[0]["cost"]):
             continue   # checked over every value and failed, or (where checks are made) not checked
         prog = parse_program(t["program"])
         err, ulp = score(prog)
-        if err <= goal:
-            rec = _record(on_front.get(t["program"]), t["cost"], t["ops"], t["search_error"], prog, err, ulp, vdata)
-            return {**rec, **speeds.fields(t)}
-    return None
+        if err <= goal:   # the fastest that passes, or one as fast (within SPEED_TIE of it) that costs less
+            best = (t, prog, err, ulp) if best is None or t["ratio"] >= best[0]["ratio"] / (1 + SPEED_TIE) else best
+    if best is None:
+        return None
+    t, prog, err, ulp = best
+    rec = _record(on_front.get(t["program"]), t["cost"], t["ops"], t["search_error"], prog, err, ulp, vdata)
+    return {**rec, **speeds.fields(t)}
 
 
 def front_document(spec, front, vdata, stats: dict, speeds=None, classical=()) -> dict:

@@ -251,7 +251,7 @@ def test_confirm_checks_one_function_once():
 
     def checker(text):
         checked.append(text)
-        return {"a": 5.0, "a+nop": 5.0, "b": 0.5}[text]
+        return {"a": 5.0, "a+nop": 5.0, "b": 0.5, "b+nop": 0.5}[text]
     cache = SpeedCache(SpeedConfig(time=True, verify=2), 1.0, lambda p: None, checker)
     for key, text, h, err, ratio in (("a1", "a", "ha.x1", 0.8, 3.0), ("a2", "a+nop", "ha.x2", 0.8, 2.9),
                                      ("b", "b", "ha.x1", 0.5, 2.0)):
@@ -260,6 +260,25 @@ def test_confirm_checks_one_function_once():
                               "ratio_min": 1, "ratio_max": 1, "program_ns": 1, "reference_ns": 1}
     assert cache.confirm() == 2 and checked == ["a", "b"]
     assert cache.records["a2"]["exhaustive_error"] == 5.0 and cache.records["b"]["exhaustive_error"] == 0.5
+    # a2 fails at 2.03; b+nop, tied with it (within 1%), passes; b2 is within 1% of b+nop but not of a2
+    cache.records["a2"]["ratio"] = 2.03
+    cache.records["b+nop"] = dict(cache.records["b"], program="b+nop", hash="ha.x3", cost=3, ratio=2.015)
+    cache.records["b2"] = dict(cache.records["b"], program="b2", hash="ha.x4", cost=1, ratio=1.998)
+    cache.records["b3"] = dict(cache.records["b"], program="b3", hash="ha.x5", cost=1, ratio=1.9)
+    cache.records["b"]["ratio"] = 1.5
+    for k in ("b+nop", "b2", "b3", "b"):
+        cache.records[k].pop("exhaustive_error", None)
+    assert cache.confirm() == 1 and checked[-1] == "b+nop"        # the fastest unchecked of b's function
+    assert cache.records["b2"]["exhaustive_error"] == 0.5            # its twins share the pass
+    from numsearch.search.rundir import fastest_record
+    from numsearch.evaluators.task import Task, TaskData
+    from numsearch.primitives.program import parse_program
+    vdata = TaskData(Task("exp2", 0.0, 1.0, "float32", "absolute", verify_points=200))
+    p = lambda c: parse_program(f"c0 = {c}\nv0 = mul(x, c0)\nreturn v0").text()
+    for k, c in (("a1", 1.0), ("a2", 1.01), ("b", 1.02), ("b+nop", 1.03), ("b2", 1.04), ("b3", 1.05)):
+        cache.records[k]["program"] = p(c)
+    best = fastest_record(cache, 1e9, [], vdata)     # b+nop passes first; b2, within 1% of it and cheaper, ships
+    assert best["program"] == p(1.04) and best["cost"] == 1
 
 
 def test_inputs_domain_drops_the_points_beyond_a_whole_domain():
