@@ -176,23 +176,17 @@ def fastest_record(speeds, goal: float, records: list[dict], vdata) -> dict | No
     or None (before the end of such a run, or when no check passed)."""
     from ..primitives.program import parse_program
 
-    from .speedcache import SPEED_TIE
-
     score = _scorer(vdata)
     on_front = {r["program"]: r["id"] for r in records}
-    best = None
-    for t in speeds.by_speed():
-        if best is not None and t["ratio"] < best[0]["ratio"] / (1 + SPEED_TIE):
-            break
-        if not speeds.passes(t) or (best is not None and t["cost"] >= best[0]["cost"]):
-            continue   # checked over every value and failed, or (where checks are made) not checked
-        prog = parse_program(t["program"])
-        err, ulp = score(prog)
-        if err <= goal:   # the fastest that passes, or one as fast (within SPEED_TIE of it) that costs less
-            best = (t, prog, err, ulp) if best is None or t["ratio"] >= best[0]["ratio"] / (1 + SPEED_TIE) else best
-    if best is None:
+    scored: dict = {}
+
+    def meets(t: dict) -> bool:
+        scored[t["program"]] = (prog := parse_program(t["program"])), *score(prog)
+        return scored[t["program"]][1] <= goal
+    t = speeds.shipped(meets)
+    if t is None:
         return None
-    t, prog, err, ulp = best
+    prog, err, ulp = scored[t["program"]]
     rec = _record(on_front.get(t["program"]), t["cost"], t["ops"], t["search_error"], prog, err, ulp, vdata)
     return {**rec, **speeds.fields(t)}
 

@@ -134,6 +134,19 @@ class SpeedCache:
                 break
         return done
 
+    def shipped(self, meets: Callable[[dict], bool] = lambda rec: True) -> dict | None:
+        """The record to ship: the fastest that ``passes`` and ``meets``, or a
+        cheaper one within ``SPEED_TIE`` of its ratio that does too (the same
+        speed, less code: a kernel and its twin with no-op instructions time
+        within noise of each other, in either order); None if none does."""
+        best = lead = None     # lead: the fastest that passes (ties are measured from it, not chained)
+        for t in self.by_speed():
+            if lead is not None and t["ratio"] < lead / (1 + SPEED_TIE):
+                break
+            if (best is None or t["cost"] < best["cost"]) and self.passes(t) and meets(t):
+                best, lead = t, t["ratio"] if lead is None else lead
+        return best
+
     def passes(self, rec: dict) -> bool:
         """Whether a record may be ``fastest``: its exhaustive check met the
         goal, or the run makes no such checks."""

@@ -72,3 +72,27 @@ def test_exp_f32_fastest_assumes_its_domain():
     assert "Precondition: x in [" in src and "ldexp_add_(" in src and "jnp.minimum(x" not in src
     worst, _ = _compiled_ulps(front, best)
     assert worst <= front.doc["error_target"]
+
+
+def test_tanh_f32_fastest_is_under_one_ulp_odd_and_saturating():
+    """runs/tanh_f32 (every float32): `--pick best` is the run's fastest timed program, whose
+    end-of-run check over every float32 met 1 ulp; its fast export joins its two pieces with
+    one select and, compiled, stays under 1 ulp on every float32 of [0.9, 1.1] (both sides
+    of the join) and on a sample of the rest, odd, 1 from the clamp on, NaN for NaN."""
+    from numsearch.search.exported import load_exported
+    front = load_front(RUNS / "tanh_f32.front.json")
+    goal = front.doc["error_target"]
+    best = front.pick("best")
+    assert front.fastest is not None and best.program.text() == front.fastest.program.text()
+    assert float(best.record["exhaustive_error"]) <= goal and front.inputs is None
+    assert "jnp.where(" in front.export("jax", pick="best")
+    mod = load_exported(best.program, front.format, to="jax")
+    bits = lambda a, b, step: np.arange(np.float32(a).view(np.int32), np.float32(b).view(np.int32), step,
+                                        dtype=np.int32).view(np.float32)
+    x = np.concatenate([bits(0.9, 1.1, 1), bits(2.0 ** -120, 12.0, 4099)])
+    x = np.concatenate([x, -x])
+    got = np.asarray(mod.approx(x)).astype(np.float64)
+    want = np.tanh(x.astype(np.float64))
+    assert np.max(np.abs(got - want) / np.spacing(np.abs(want).astype(np.float32)).astype(np.float64)) <= goal
+    y = np.asarray(mod.approx(np.float32([9.5, 1e30, np.inf, -np.inf, -0.0, np.nan])))
+    assert list(y[:4]) == [1.0, 1.0, 1.0, -1.0] and y[4] == 0 and np.signbit(y[4]) and np.isnan(y[5])
