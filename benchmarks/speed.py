@@ -147,9 +147,9 @@ def main(argv=None) -> int:
     ap.add_argument("--measurements", type=int, default=5, help="interleaved measurements (ratio: their median)")
     ap.add_argument("--cflags", action="append", help="gcc flags for the C export (repeatable; default -O2)")
     ap.add_argument("--recorded", action="store_true",
-                    help="take the interpreter's exhaustive figure from the front (the run's end-of-run check, "
-                         "exhaustive_error) instead of checking again (a 29-op float32 program over all "
-                         "4.3e9 float32 takes 15 to 30 minutes on one core)")
+                    help="print the front's exhaustive figure (the run's end-of-run check, exhaustive_error) "
+                         "instead of checking the program in the interpreter again (a 29-op float32 program "
+                         "over all 4.3e9 float32 takes 15 to 30 minutes on one core)")
     a = ap.parse_args(argv)
     front = load_front(a.front)
     fmt, target = front.format, front.target
@@ -162,8 +162,8 @@ def main(argv=None) -> int:
     print(f"JAX: chain of {a.steps} steps (output clipped into [{lo:g}, {hi:g}]), n = {a.n}, min of {a.timings} "
           f"timings, median of {a.measurements} interleaved measurements; ratio = reference time / export time")
     if a.recorded and "exhaustive_error" in e.record:
-        print(f"  interpreter (the program):   max {float(e.record['exhaustive_error']):.4g} ulp (exhaustive, "
-              f"the run's end-of-run check, recorded in the front)")
+        print(f"  end-of-run check (front):    max {float(e.record['exhaustive_error']):.4g} ulp (exhaustive; "
+              f"of the timed export's compiled code in fronts from 2026-11-30 on, of the program before)")
     else:
         interp = ulp_check(e.program, target, lo, hi, fmt, ref_check=0)
         print(f"  interpreter (the program):   max {interp.max_ulp:.4g} ulp (exhaustive, {interp.points} values)")
