@@ -12,8 +12,13 @@ import math
 import numpy as np
 from numba import njit
 
-from ._kernels_nb import (_JIT, ABS, ADD, COPYSIGN, DIV, EXPONENT, FMA, LDEXP, MIN, MUL, NEG, POW2, RINT, SELECT,
-                          SIGNIFICAND, SUB, _copysign_f, _fast_two_sum, _ldexp_f, _max_f, _min_f, _signbit, _two_sum)
+from . import _kernels_nb
+from ._nbcache import drop_stale
+
+drop_stale(__file__, (_kernels_nb.__file__,))   # its cache holds _kernels_nb's code too
+
+from ._kernels_nb import (_JIT, ABS, ADD, COPYSIGN, DIV, EXPONENT, FMA, LDEXP, MIN, MUL, NEG, POW2, RINT,  # noqa: E402
+                          SELECT, SIGNIFICAND, SUB, _copysign_f, _fast_two_sum, _ldexp_f, _max_f, _min_f, _signbit, _two_sum)
 
 _SPLIT = 134217729.0
 _DIV_TINY = 2.0 ** -960

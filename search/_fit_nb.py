@@ -15,8 +15,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..primitives._dd_nb import dd_sub, eval_dd
-from ..primitives._kernels_nb import vjac_ws, workspace
+from ..primitives import _dd_nb, _kernels_nb
+from ..primitives._nbcache import drop_stale
+
+drop_stale(__file__, (_kernels_nb.__file__, _dd_nb.__file__))   # its cache holds their code too
+
+from ..primitives._dd_nb import dd_sub, eval_dd  # noqa: E402
+from ..primitives._kernels_nb import vjac_ws, workspace  # noqa: E402
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 

@@ -235,3 +235,24 @@ def test_numba_is_imported_lazily_and_can_be_switched_off():
     env = {**__import__("os").environ, "NUMSEARCH_KERNELS": "0"}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT.parent, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_stale_numba_code_of_a_changed_dependency_is_dropped(tmp_path):
+    """numba caches a function's code keyed on its own file only: the cache of a module
+    that compiled in another module's functions is deleted when that module's source
+    changes (and only then), so the old code is not run after an upgrade."""
+    from numsearch.primitives._nbcache import drop_stale
+    mod, dep, cache = tmp_path / "user_nb.py", tmp_path / "dep_nb.py", tmp_path / "__pycache__"
+    mod.write_text("x = 1\n")
+    dep.write_text("y = 1\n")
+    cache.mkdir()
+    files = [cache / "user_nb.f-10.py311.nbi", cache / "user_nb.f-10.py311.1.nbc"]
+    other = cache / "dep_nb.g-3.py311.nbi"
+    for f in files + [other]:
+        f.write_text("compiled")
+    assert drop_stale(str(mod), (str(dep),)) and not any(f.exists() for f in files)   # no digest yet: dropped
+    for f in files:
+        f.write_text("compiled again")
+    assert not drop_stale(str(mod), (str(dep),)) and all(f.exists() for f in files)   # unchanged: kept
+    dep.write_text("y = 2\n")
+    assert drop_stale(str(mod), (str(dep),)) and not any(f.exists() for f in files) and other.exists()
