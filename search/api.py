@@ -92,9 +92,13 @@ def run(source: RunSpec | Mapping | str | Path, out: str | Path | None = None, *
         if resume:
             state = checkpoint.load(out_dir, s)
         backend = make_backend(s, address)
-        speeds = speed_cache(s)
-        stats, search = run_search(s, backend, out_dir, echo=progress or (lambda line: None), resume=resume,
-                                   command=command, speeds=speeds, state=state)
+        try:
+            speeds = speed_cache(s)
+            stats, search = run_search(s, backend, out_dir, echo=progress or (lambda line: None), resume=resume,
+                                       command=command, speeds=speeds, state=state)
+        except BaseException:
+            backend.close()   # a stop before the run loop (grids, baselines): Ray down now, not at exit
+            raise
     finally:
         if lock is not None:
             lock.release()

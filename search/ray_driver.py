@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+from contextlib import contextmanager
 
 from ..evaluators.task import Task
 
@@ -51,6 +52,24 @@ class EvaluatorActor:
         return self.evaluator.evaluate(programs, bests)
 
 
+@contextmanager
+def _keep_our_sigterm(ray):
+    """Keep our SIGTERM handler (``deferred``'s) while ray.init runs: it installs its own
+    (``ray._private.utils.set_sigterm_handler``: sys.exit in the middle of start-up),
+    and a start-up cut short that way left a half-started Ray whose threads crashed the
+    process at exit now and then (status -11)."""
+    utils = getattr(getattr(ray, "_private", None), "utils", None)
+    orig = getattr(utils, "set_sigterm_handler", None)
+    if orig is None:
+        yield
+        return
+    utils.set_sigterm_handler = lambda handler: None
+    try:
+        yield
+    finally:
+        utils.set_sigterm_handler = orig
+
+
 class RayBackend:
     per_worker = 2  # batches in flight per actor
 
@@ -68,19 +87,25 @@ class RayBackend:
         if self._owns and not address:
             check_workers(workers, "this machine")
         self.actors: list = []
-        with deferred():     # a stop during Ray's start-up is acted on once it is up
-            if self._owns:
-                kw = dict(include_dashboard=False, logging_level=logging.ERROR, log_to_driver=True)
-                try:
-                    if address:
-                        ray.init(address=address, **kw)
-                    else:
-                        ray.init(num_cpus=max(workers, 1), **kw)
-                except SystemExit as e:   # ray.init's own SIGTERM handler: sys.exit(SIGTERM)
-                    if e.code != signal.SIGTERM:
-                        raise
-                    ray.shutdown()
-                    raise KeyboardInterrupt from None
+        try:
+            # a stop during Ray's start-up is acted on once it is up
+            with deferred(), _keep_our_sigterm(ray):
+                if self._owns:
+                    kw = dict(include_dashboard=False, logging_level=logging.ERROR, log_to_driver=True)
+                    try:
+                        if address:
+                            ray.init(address=address, **kw)
+                        else:
+                            ray.init(num_cpus=max(workers, 1), **kw)
+                    except SystemExit as e:   # ray.init's own SIGTERM handler: sys.exit(SIGTERM)
+                        if e.code != signal.SIGTERM:
+                            raise
+                        raise KeyboardInterrupt from None
+        except BaseException:
+            # a stop held back during start-up is raised here, with Ray up: shut it down now (left to
+            # the interpreter's exit, its threads crashed the process, status -11, now and then)
+            self.close()
+            raise
         try:
             cpus = int(ray.cluster_resources().get("CPU", 1))
             if workers <= 0:
@@ -150,6 +175,6 @@ class RayBackend:
             except Exception:
                 pass
         self.actors = []
-        if self._owns and self._ray.is_initialized():
+        if self._owns:   # also after a start-up cut short (not initialized, its processes up)
             self._ray.shutdown()
 
