@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import os
 import shutil
 import subprocess
 import sys
@@ -165,7 +166,7 @@ def main(argv=None) -> int:
         print(f"  end-of-run check (front):    max {float(e.record['exhaustive_error']):.4g} ulp (exhaustive; "
               f"of the timed export's compiled code in fronts from 2026-11-30 on, of the program before)")
     else:
-        interp = ulp_check(e.program, target, lo, hi, fmt, ref_check=0)
+        interp = ulp_check(e.program, target, lo, hi, fmt, ref_check=0, processes=len(os.sched_getaffinity(0)))
         print(f"  interpreter (the program):   max {interp.max_ulp:.4g} ulp (exhaustive, {interp.points} values)")
     if front.inputs is not None:
         print(f"  the fast export's precondition (the run's speed.inputs: domain): x in [{lo!r}, {hi!r}]")

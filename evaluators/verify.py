@@ -322,7 +322,7 @@ def sampled_check(program, target_text: str, lo: float, hi: float, fmt_name: str
 def ulp_check(program, target_text: str, lo: float, hi: float, fmt_name: str, exhaustive: bool = True,
               samples: int | None = None, chunk: int = CHUNK,
               progress: Callable[[int, int], None] | None = None, ref_check: int = 2000,
-              seed: int = 0) -> VerifyResult:
+              seed: int = 0, processes: int = 1) -> VerifyResult:
     """Max / mean ULP error (and max absolute / relative error) of ``program``
     (a Program or its text) evaluated in ``fmt_name`` against ``target_text``
     on [lo, hi].
@@ -338,7 +338,10 @@ def ulp_check(program, target_text: str, lo: float, hi: float, fmt_name: str, ex
     against mpmath on ``samples`` points (default 20000; ``samples`` is used
     only then).  Returns a ``VerifyResult``; exhaustive checks add
     ``reference_check`` (a ``ReferenceCheck``: float64 reference vs mpmath,
-    the worst point redone with mpmath) and ``program_ops``.
+    the worst point redone with mpmath) and ``program_ops``.  ``processes``:
+    a float32 check of at least ``PARALLEL_MIN`` values is split into that
+    many runs of consecutive values, checked in fresh processes and merged
+    (the same figures; ``progress`` after each run).
     """
     program = _as_program(program)
     if not exhaustive:
@@ -347,6 +350,62 @@ def ulp_check(program, target_text: str, lo: float, hi: float, fmt_name: str, ex
         raise ValueError(f"exhaustive ULP check is for float32 and narrower formats, not {fmt_name!r} "
                          f"(2^64 inputs, and the float64 reference is not accurate enough to score "
                          f"float64): use exhaustive=False with samples=N for a sampled mpmath check")
-    res = ulp_check_function(program_function(program, fmt_name), target_text, lo, hi, fmt_name,
-                             chunk=chunk, progress=progress, ref_check=ref_check, seed=seed)
+    if processes > 1 and _fmt(fmt_name).name == "float32" and values.count_values(fmt_name, lo, hi) >= PARALLEL_MIN:
+        res = _parallel_check(program, target_text, lo, hi, fmt_name, chunk, progress, processes)
+        if ref_check:
+            res = replace(res, reference_check=_reference_check(Target(target_text), _fmt(fmt_name), lo, hi,
+                                                                ref_check, np.random.default_rng(seed),
+                                                                (res.x_max_ulp, res.y_at_max_ulp)))
+    else:
+        res = ulp_check_function(program_function(program, fmt_name), target_text, lo, hi, fmt_name,
+                                 chunk=chunk, progress=progress, ref_check=ref_check, seed=seed)
     return replace(res, program_ops=program.ops)
+
+
+PARALLEL_MIN = 1 << 26   # float32 values below which ``ulp_check`` stays in this process
+
+
+def _part(args) -> VerifyResult:
+    text, target_text, lo, hi, fmt_name, chunk = args
+    return ulp_check(text, target_text, lo, hi, fmt_name, chunk=chunk, ref_check=0)
+
+
+def _parallel_check(program, target_text, lo, hi, fmt_name, chunk, progress, processes) -> VerifyResult:
+    """``ulp_check`` over [lo, hi] in ``processes`` runs of consecutive float32 values
+    (fresh ``spawn`` processes: no state of this one, JAX or Ray threads, is inherited), merged."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    ov = values.OrderedValues(FORMATS["float32"])
+    runs = values.float32_range(lo, hi)
+    k0 = -(runs[0][2] - 1) if runs[0][0] else runs[0][1]      # the first and last values' keys
+    k1 = -runs[-1][1] if runs[-1][0] else runs[-1][2] - 1
+    edges = np.unique(np.linspace(k0, k1 + 1, processes + 1).round().astype(np.int64))
+    parts = [(program.text(), target_text, ov.value(a), ov.value(b - 1), fmt_name, chunk)
+             for a, b in zip(edges[:-1], edges[1:])]
+    t0 = time.perf_counter()
+    total, done, results = values.count_values(fmt_name, lo, hi), 0, []
+    with ProcessPoolExecutor(len(parts), mp_context=multiprocessing.get_context("spawn")) as pool:
+        for fut in as_completed([pool.submit(_part, a) for a in parts]):
+            results.append(fut.result())
+            done += results[-1].points + results[-1].undefined
+            if progress is not None:
+                progress(min(done, total), total)
+    return _merged(results, target_text, fmt_name, lo, hi, time.perf_counter() - t0)
+
+
+def _merged(parts: list[VerifyResult], target_text, fmt_name, lo, hi, seconds) -> VerifyResult:
+    """One ``VerifyResult`` of checks over disjoint runs of values."""
+    scored = [r for r in parts if r.points]
+    # a tie goes to the point a single check meets first: negative values from 0 down, then 0 and up
+    order = lambda x: (0, -x) if x < 0 or (x == 0 and math.copysign(1, x) < 0) else (1, x)
+    top = lambda f, xf: (min((r for r in scored if getattr(r, f) == max(getattr(q, f) for q in scored)),
+                             key=lambda r: order(getattr(r, xf))) if scored else parts[0])
+    u, a, rel = top("max_ulp", "x_max_ulp"), top("max_abs", "x_max_abs"), top("max_rel", "x_max_rel")
+    n = sum(r.points for r in parts)
+    return replace(parts[0], lo=float(lo), hi=float(hi), points=n, undefined=sum(r.undefined for r in parts),
+                   max_ulp=u.max_ulp, x_max_ulp=u.x_max_ulp, y_at_max_ulp=u.y_at_max_ulp,
+                   ref_at_max_ulp=u.ref_at_max_ulp,
+                   mean_ulp=math.fsum(r.mean_ulp * r.points for r in scored) / n if n else math.nan,
+                   max_abs=a.max_abs, x_max_abs=a.x_max_abs, max_rel=rel.max_rel, x_max_rel=rel.x_max_rel,
+                   nonfinite=sum(r.nonfinite for r in parts), seconds=seconds, reference_check=None)

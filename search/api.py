@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -380,7 +381,8 @@ class Front:
         if exhaustive and not narrow:
             raise UserError(f"verify: an exhaustive check of a {self.format} program is out of reach; sample it")
         if exhaustive:
-            return ulp_check(e.text, self.target, lo, hi, self.format, exhaustive=True, progress=progress)
+            return ulp_check(e.text, self.target, lo, hi, self.format, exhaustive=True, progress=progress,
+                             processes=len(os.sched_getaffinity(0)))   # a large float32 check: every core
         return sampled_check(e.text, self.target, lo, hi, self.format, samples=samples)
 
     def baselines(self, max_cost: float | None = None) -> list:

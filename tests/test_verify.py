@@ -245,3 +245,22 @@ def test_timing_reports_positive_medians_and_ratio():
     assert r["max_abs_diff"] < 0.1  # both compute exp on [0, 1]
     r = time_program(POLY.text(), "real", "exp(x)", n=1024, repeats=2, warmup=1, min_sample_s=0.001)
     assert r["dtype"] == "float64" and r["ratio"] > 0
+
+
+def test_exhaustive_check_split_over_processes_gives_the_serial_figures(monkeypatch):
+    """ulp_check(processes=N) checks runs of consecutive float32 values in fresh processes
+    and merges them: the same points, worst point and figures as one process, across zero
+    and within a binade."""
+    import numsearch.evaluators.verify as V
+    monkeypatch.setattr(V, "PARALLEL_MIN", 0)
+    prog = "c0 = 1.4\nc1 = 0.6\nv0 = fma(x, c0, c1)\nreturn v0"
+    for lo, hi, target in ((1.0, 1.0 + 2.0 ** -9, "exp2(x)"), (-(2.0 ** -147), 2.0 ** -147, "sin(x)")):
+        one = V.ulp_check(prog if target == "exp2(x)" else "c0 = 1.0\nv0 = mul(x, c0)\nreturn v0", target,
+                          lo, hi, "float32", ref_check=0)
+        split = V.ulp_check(prog if target == "exp2(x)" else "c0 = 1.0\nv0 = mul(x, c0)\nreturn v0", target,
+                            lo, hi, "float32", ref_check=0, processes=3)
+        assert (split.points, split.undefined, split.nonfinite) == (one.points, one.undefined, one.nonfinite)
+        assert (split.max_ulp, split.x_max_ulp, split.max_abs, split.max_rel) == \
+               (one.max_ulp, one.x_max_ulp, one.max_abs, one.max_rel)
+        assert split.mean_ulp == pytest.approx(one.mean_ulp, rel=1e-12, abs=1e-300)
+    assert one.points == 9 and split.program_ops == 1
