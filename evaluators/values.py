@@ -20,9 +20,8 @@ from ..primitives.formats import FORMATS, Format
 from . import reference as refmod
 
 
-def float32_range(lo: float, hi: float) -> list[tuple[int, int, int]]:
-    """The float32 values in [lo, hi] as (sign bits, first magnitude bits, end
-    magnitude bits) runs of bit patterns: every value once, +0 only."""
+def float32_keys(lo: float, hi: float) -> tuple[int, int]:
+    """``OrderedValues`` keys of the first and last float32 in [lo, hi]."""
     big = float(np.finfo(np.float32).max)
     lo32 = np.float32(max(lo, -big))
     hi32 = np.float32(min(hi, big))
@@ -31,7 +30,13 @@ def float32_range(lo: float, hi: float) -> list[tuple[int, int, int]]:
     if float(hi32) > hi:
         hi32 = np.nextafter(hi32, np.float32(-np.inf))
     ov = OrderedValues(FORMATS["float32"])
-    k0, k1 = ov.key(lo32), ov.key(hi32)
+    return ov.key(lo32), ov.key(hi32)
+
+
+def float32_range(lo: float, hi: float) -> list[tuple[int, int, int]]:
+    """The float32 values in [lo, hi] as (sign bits, first magnitude bits, end
+    magnitude bits) runs of bit patterns: every value once, +0 only."""
+    k0, k1 = float32_keys(lo, hi)
     runs = []
     if k0 < 0:  # negative values -mag for mag in [max(1, -k1), -k0]
         runs.append((0x80000000, max(1, -k1), -k0 + 1))

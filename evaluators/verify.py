@@ -262,8 +262,8 @@ def ulp_check_function(fn: Callable[[np.ndarray], np.ndarray], target_text: str,
         if flush_inputs:
             kept = ~((np.abs(x) < tiny) & (x != 0) & (y == 0))
             if not kept.all():
-                flushed += int((~kept).sum())
-                done += int((~kept).sum())
+                n_out = int((~kept).sum())
+                flushed, done = flushed + n_out, done + n_out
                 x, y = x[kept], y[kept]
         f = target.numpy(x)
         f = np.broadcast_to(f, x.shape) if f.shape != x.shape else f
@@ -350,8 +350,9 @@ def ulp_check(program, target_text: str, lo: float, hi: float, fmt_name: str, ex
         raise ValueError(f"exhaustive ULP check is for float32 and narrower formats, not {fmt_name!r} "
                          f"(2^64 inputs, and the float64 reference is not accurate enough to score "
                          f"float64): use exhaustive=False with samples=N for a sampled mpmath check")
-    if processes > 1 and _fmt(fmt_name).name == "float32" and values.count_values(fmt_name, lo, hi) >= PARALLEL_MIN:
-        res = _parallel_check(program, target_text, lo, hi, fmt_name, chunk, progress, processes)
+    total = values.count_values(fmt_name, lo, hi) if processes > 1 and _fmt(fmt_name).name == "float32" else 0
+    if total and total >= PARALLEL_MIN:
+        res = _parallel_check(program, target_text, lo, hi, fmt_name, chunk, progress, processes, total)
         if ref_check:
             res = replace(res, reference_check=_reference_check(Target(target_text), _fmt(fmt_name), lo, hi,
                                                                 ref_check, np.random.default_rng(seed),
@@ -370,21 +371,19 @@ def _part(args) -> VerifyResult:
     return ulp_check(text, target_text, lo, hi, fmt_name, chunk=chunk, ref_check=0)
 
 
-def _parallel_check(program, target_text, lo, hi, fmt_name, chunk, progress, processes) -> VerifyResult:
+def _parallel_check(program, target_text, lo, hi, fmt_name, chunk, progress, processes, total) -> VerifyResult:
     """``ulp_check`` over [lo, hi] in ``processes`` runs of consecutive float32 values
     (fresh ``spawn`` processes: no state of this one, JAX or Ray threads, is inherited), merged."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     ov = values.OrderedValues(FORMATS["float32"])
-    runs = values.float32_range(lo, hi)
-    k0 = -(runs[0][2] - 1) if runs[0][0] else runs[0][1]      # the first and last values' keys
-    k1 = -runs[-1][1] if runs[-1][0] else runs[-1][2] - 1
+    k0, k1 = values.float32_keys(lo, hi)
     edges = np.unique(np.linspace(k0, k1 + 1, processes + 1).round().astype(np.int64))
     parts = [(program.text(), target_text, ov.value(a), ov.value(b - 1), fmt_name, chunk)
              for a, b in zip(edges[:-1], edges[1:])]
     t0 = time.perf_counter()
-    total, done, results = values.count_values(fmt_name, lo, hi), 0, []
+    done, results = 0, []
     with ProcessPoolExecutor(len(parts), mp_context=multiprocessing.get_context("spawn")) as pool:
         for fut in as_completed([pool.submit(_part, a) for a in parts]):
             results.append(fut.result())
@@ -399,8 +398,12 @@ def _merged(parts: list[VerifyResult], target_text, fmt_name, lo, hi, seconds) -
     scored = [r for r in parts if r.points]
     # a tie goes to the point a single check meets first: negative values from 0 down, then 0 and up
     order = lambda x: (0, -x) if x < 0 or (x == 0 and math.copysign(1, x) < 0) else (1, x)
-    top = lambda f, xf: (min((r for r in scored if getattr(r, f) == max(getattr(q, f) for q in scored)),
-                             key=lambda r: order(getattr(r, xf))) if scored else parts[0])
+
+    def top(f: str, xf: str) -> VerifyResult:
+        if not scored:
+            return parts[0]
+        m = max(getattr(r, f) for r in scored)
+        return min((r for r in scored if getattr(r, f) == m), key=lambda r: order(getattr(r, xf)))
     u, a, rel = top("max_ulp", "x_max_ulp"), top("max_abs", "x_max_abs"), top("max_rel", "x_max_rel")
     n = sum(r.points for r in parts)
     return replace(parts[0], lo=float(lo), hi=float(hi), points=n, undefined=sum(r.undefined for r in parts),

@@ -169,7 +169,8 @@ TIE = 1e-4   # relative differences of errors on the dense grid below this are t
 
 def fastest_record(speeds, goal: float, records: list[dict], vdata) -> dict | None:
     """front.json's ``fastest``: the fastest timed program (or a cheaper one
-    within ``SPEED_TIE`` of its ratio) whose error on the dense grid meets ``goal`` and, where the run checks programs over every
+    within ``SPEED_TIE`` of its ratio: ``SpeedCache.shipped``) whose error on
+    the dense grid meets ``goal`` and, where the run checks programs over every
     value (``speed.verify``, at its end: the timed export's compiled function),
     whose ``exhaustive_error`` does too;
     as an entry (``id``: its id on the front, or None when it is not on it),
@@ -181,7 +182,8 @@ def fastest_record(speeds, goal: float, records: list[dict], vdata) -> dict | No
     scored: dict = {}
 
     def meets(t: dict) -> bool:
-        scored[t["program"]] = (prog := parse_program(t["program"])), *score(prog)
+        prog = parse_program(t["program"])
+        scored[t["program"]] = (prog, *score(prog))
         return scored[t["program"]][1] <= goal
     t = speeds.shipped(meets)
     if t is None:

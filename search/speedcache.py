@@ -128,10 +128,10 @@ class SpeedCache:
                 rec["exhaustive_error"] = known[_function(rec)] = float(self.checker(rec["program"]))
                 done += 1
             if rec["exhaustive_error"] <= self.goal:
-                for r in self.records.values():    # its twins (cheaper ones may tie with it: ``fastest_record``)
-                    if _function(r) == _function(rec):
-                        r.setdefault("exhaustive_error", rec["exhaustive_error"])
                 break
+        for r in self.records.values():   # twins not reached (a cheaper one may tie: ``shipped``)
+            if _function(r) in known:
+                r.setdefault("exhaustive_error", known[_function(r)])
         return done
 
     def shipped(self, meets: Callable[[dict], bool] = lambda rec: True) -> dict | None:

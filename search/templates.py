@@ -149,7 +149,7 @@ def _exp2(fmt: Format, degree: int) -> Program:
     return parse_program("\n".join(cs + pc + lines + pl + [f"v{v} = ldexp({out}, v2)", f"return v{v}"]))
 
 
-def _lsq(f, w, lo: float, hi: float, degree: int, scale) -> list[float]:
+def _lsq(f, w, lo: float, hi: float, degree: int) -> list[float]:
     """Monomial coefficients (u^0 first) of the degree-``degree`` polynomial P
     minimising sum (w (P(u) - f(u)))^2 over 400 Chebyshev nodes of [lo, hi]."""
     import numpy as np
@@ -167,10 +167,10 @@ def _tanh(fmt: Format, degree: int) -> Program:
     # below the cut: tanh(a) = a + a t P(t); weight: the error P adds, relative to tanh(a)
     ts = lambda t: np.sqrt(np.maximum(t, 1e-300))
     pc = _lsq(lambda t: (np.tanh(ts(t)) / ts(t) - 1) / t, lambda t: ts(t) * t / np.tanh(ts(t)),
-              1e-6, cut * cut, degree, 1.0)
+              1e-6, cut * cut, degree)
     # above: e^2r = 1 + r W(r), |r| <= ln 2 / 4, W of degree - 1, relative
     wc = _lsq(lambda r: np.expm1(2 * r) / np.where(r == 0, 1.0, r), lambda r: np.abs(r) / np.exp(2 * r),
-              -half / 2, half / 2, max(degree - 1, 0), 1.0)
+              -half / 2, half / 2, max(degree - 1, 0))
     cs = [f"c0 = {_hex(rnd(cut))}", f"c1 = {_hex(rnd(cap))}", f"c2 = {_hex(rnd(1 / half))}",
           f"c3 = {_hex(-lhi)}", f"c4 = {_hex(rnd(-(half - lhi)))}", f"c5 = {_hex(1.0)}", f"c6 = {_hex(2.0)}"]
     lines = ["v0 = abs(x)", "v1 = sub(v0, c0)", "v2 = mul(v0, v0)"]
