@@ -147,7 +147,7 @@ _reduction_op("abs", 1, False, "|a| (exact)", "\\left|{0}\\right|", red.abs_part
               fast="jnp.abs({0})")
 _reduction_op("copysign", 2, False, "|a| with the sign of b (-0 included; exact); NaN if a or b is NaN",
               "\\operatorname{{copysign}}\\left({0}, {1}\\right)", red.copysign_partials, red.mp_copysign,
-              red.dd_copysign, fast="jnp.copysign({0}, {1})")   # fast: a NaN b gives +-|a|, not NaN
+              red.dd_copysign, fast="copysign_bits_({0}, {1})")   # fast: a NaN b gives +-|a|, not NaN
 _reduction_op("min", 2, True, "the smaller of a, b (exact); NaN if either is NaN; min(-0, +0) = -0",
               "\\min\\left({0}, {1}\\right)", red.min_partials, lambda a, b: a if a <= b else b, red.dd_min,
               fast="jnp.minimum({0}, {1})")

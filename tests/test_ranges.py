@@ -163,3 +163,56 @@ def test_select_keeps_integer_proofs_of_the_fast_export():
     big = text.replace("c2 = {c}", "c2 = 0x1p+9").format()
     assert "jnp.minimum(v3, np.float32(128))" in fast(big)
     assert "pow2_bits_(v3)" in fast(big, inputs=(-10.0, -1.0))       # x < 0: v3 is v2 only, within [-64, 64]
+
+
+def test_pow2_of_a_bounded_rint_is_one_shift_with_the_bias():
+    """pow2(rint(a)), k proved within [emin - 1, emax + 1]: the rint adds 1.5 * 2^23 + 127 and
+    pow2 is t's bits shifted (no bias add); the values are the interpreter's away from ties,
+    and a tie gives one of its two neighbours, consistently in k and 2^k."""
+    import jax
+    text = ("c0 = 0x1.fcp+6\nc1 = -0x1.f8p+6\nv0 = min(x, c0)\nv1 = max(v0, c1)\nv2 = rint(v1)\nv3 = pow2(v2)\n"
+            "v4 = mul(v3, v2)\nreturn v4")
+    prog = parse_program(text)
+    src = export(prog, "float32", "jax", "")
+    assert "t2 = v1 + RSB_" in src and "pow2_shift_(t2)" in src and "pow2_bits_(" not in src
+    ns: dict = {}
+    exec(compile(src, "fast", "exec"), ns)
+    x = np.concatenate([np.linspace(-140, 140, 5601), [-126.3, 127.2, 0.3, -0.3]]).astype(np.float32)
+    v1 = np.clip(x, -126, 127)
+    ties = v1 == np.floor(v1) + 0.5
+    got = np.asarray(ns["approx"](x), np.float32)
+    want = evaluate(prog, x.astype(np.float64), "float32").astype(np.float32)
+    assert np.array_equal(got[~ties], want[~ties]) and ties.sum() > 100
+    with np.errstate(over="ignore"):
+        near = [(np.exp2(k) * k).astype(np.float32) for k in (np.floor(v1[ties]), np.ceil(v1[ties]))]
+    assert np.all((got[ties] == near[0]) | (got[ties] == near[1]))
+    assert "pow2_bits_(" in export(parse_program(text.replace("0x1.fcp+6", "0x1p+8")), "float32", "jax", "")
+
+
+def test_select_of_a_difference_compares_and_copysign_works_on_the_bits():
+    """select(a - b, ...) with the sub used nowhere else is a compare, equal to the
+    interpreter at a = b and on both sides; copysign on the bits is IEEE copysign (the
+    sign of -0 and of -inf carried, NaN a stays NaN)."""
+    text = "c0 = 0x1.8p-1\nv0 = sub(x, c0)\nv1 = mul(x, x)\nv2 = select(v0, v1, x)\nv3 = copysign(v2, x)\nreturn v3"
+    prog = parse_program(text)
+    src = export(prog, "float32", "jax", "")
+    assert "jnp.where(x < C0, v1, x)" in src and "v0 =" not in src and "copysign_bits_(v2, x)" in src
+    ns: dict = {}
+    exec(compile(src, "fast", "exec"), ns)
+    x = np.concatenate([np.linspace(-2, 2, 4001), np.nextafter(np.float32(0.75), [0, 2]), [0.75, -0.0, np.inf, -np.inf]]
+                       ).astype(np.float32)
+    got = np.asarray(ns["approx"](x), np.float32)
+    want = evaluate(prog, x.astype(np.float64), "float32").astype(np.float32)
+    assert np.array_equal(got.view(np.int32), want.view(np.int32))
+    used = "c0 = 0x1.8p-1\nv0 = sub(x, c0)\nv1 = select(v0, x, v0)\nreturn v1"   # the sub is used twice: computed
+    assert "v0 = (x - C0)" in export(parse_program(used), "float32", "jax", "")
+    import jax.numpy as jnp
+    from jax import lax
+    from numsearch.search.exporters.jax_fast import _HELPERS
+    ns = {"jnp": jnp, "lax": lax, "_I_": jnp.int32}
+    exec(compile(_HELPERS["copysign_bits_"], "copysign_bits_", "exec"), ns)
+    a = np.array([1.5, -0.0, 0.0, np.inf, -np.inf, np.nan, 2.0], np.float32)
+    b = np.array([-0.0, -1.0, 1.0, -2.0, 3.0, -1.0, -np.inf], np.float32)
+    got = np.asarray(ns["copysign_bits_"](jnp.asarray(a), jnp.asarray(b)))
+    num = ~np.isnan(a)
+    assert np.array_equal(got.view(np.int32)[num], np.copysign(a, b).view(np.int32)[num]) and np.isnan(got[~num]).all()

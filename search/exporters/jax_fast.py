@@ -24,8 +24,11 @@ XLA); the interpreter instead rounds after every instruction.  float64 and
 
 Not bit-exact with the interpreter: XLA may contract a*b + c into one fma
 (or not: the program's fma is then two roundings), XLA:CPU flushes
-subnormals to zero, and copysign(a, b) is ``jnp.copysign`` (a NaN b gives
-+-|a|, where the interpreter gives NaN).  The figure of record is the exhaustive
+subnormals to zero, copysign(a, b) works on the bits (a NaN b gives +-|a|, where
+the interpreter gives NaN), and a rint whose result feeds pow2 is a shift by
+1.5 * 2^m + bias, an odd constant, so that ties go to odd integers (its other
+uses see the same k, so a reduction stays consistent).  A select whose sign is
+a - b, used nowhere else, compares a < b.  The figure of record is the exhaustive
 check of the compiled function (``numsearch verify --exported fast``).
 """
 from __future__ import annotations
@@ -41,7 +44,7 @@ from ._reduction import NAMES as REDUCTION_NAMES, jax_helpers
 from .jax_ import _CARRIERS
 
 GUARANTEE = ("not bit-exact with the interpreter (XLA may contract a*b+c into one fma, flushes subnormals; "
-             "copysign(a, NaN) is +-|a|); "
+             "copysign(a, NaN) is +-|a|; a rint whose result feeds pow2 sends ties to odd integers); "
              "the ULP figure of record is the exhaustive check of this compiled function")
 
 _EXP_RANGE = {"float32": (-126, 127), "float64": (-1022, 1023)}   # carrier -> (emin, emax)
@@ -78,6 +81,19 @@ _HELPERS = {"fma_": "def fma_(a, b, c):\n    \"\"\"a*b + c as XLA sees fit: one 
     normal; an exponent field past the largest gives inf, one below 1 gives 0."""
     b = lax.bitcast_convert_type(a, _I_) + (n << _M_)
     return lax.bitcast_convert_type(jnp.where(b >= _MINBITS_, jnp.minimum(b, _INFBITS_), 0), a.dtype)
+''',
+            "copysign_bits_": '''def copysign_bits_(a, b):
+    """|a| with the sign bit of b, on the bits (IEEE copysign: a NaN b gives +-|a| by its
+    sign bit): one bitwise select, a single instruction with AVX-512 (jnp.copysign: three)."""
+    m = lax.bitcast_convert_type(jnp.asarray(-0.0, a.dtype), _I_)   # the sign bit
+    ia, ib = lax.bitcast_convert_type(a, _I_), lax.bitcast_convert_type(b, _I_)
+    return lax.bitcast_convert_type((ia & ~m) | (ib & m), a.dtype)
+''',
+            "pow2_shift_": '''def pow2_shift_(t):
+    """2^k from t = k + RSB_ (a rint by shift whose constant carries the exponent bias, so
+    t's low bits hold k + bias; the exporter proved k in [emin, emax]): t's bits shifted
+    into the exponent field.  One instruction."""
+    return lax.bitcast_convert_type(lax.bitcast_convert_type(t, _I_) << _M_, t.dtype)
 ''',
             "pow2_bits_": '''def pow2_bits_(k):
     """2^k for k integer-valued in [emin - 1, emax + 1] (the exporter proved it so): k + _S_
@@ -117,6 +133,31 @@ def _rint_by_shift(a_range, carrier: str) -> bool:
     to an integer (ties to even: S is even) and t = a + S holds it in its low bits."""
     lo, hi, _ = a_range
     return -(2.0 ** (_CARRIERS[carrier][2] - 2)) <= lo and hi <= 2.0 ** (_CARRIERS[carrier][2] - 2)
+
+
+def _pow2_shift_ok(k_range, carrier: str) -> bool:
+    """Whether pow2(k), k a rint, may be t's bits shifted, t = k + bias + 1.5 * 2^m: k proved
+    integer-valued within [emin - 1, emax + 1] (exponent fields 0 to 2 bias + 1: 0 and inf at
+    the ends), so that k + bias fills the exponent field and the shift drops the rest."""
+    lo, hi, integer = k_range
+    emin, emax = _EXP_RANGE[carrier]
+    return integer and emin - 1 <= lo and hi <= emax + 1
+
+
+def _compares(program) -> dict[int, int]:
+    """select instructions whose sign s is a sub a - b used by nothing else: select index ->
+    sub index.  Their code compares a < b, one instruction less; it differs from the sign
+    test only where a - b is subnormal (the compare sees a != b, the flushed difference is 0)."""
+    uses: dict[str, int] = {}
+    for k in live(program):
+        for a in program.instrs[k].args:
+            uses[a] = uses.get(a, 0) + 1
+    out = {}
+    for k in live(program):
+        s = program.instrs[k].args[0] if program.instrs[k].op == "select" else ""
+        if s.startswith("v") and uses[s] == 1 and s != program.out and program.instrs[int(s[1:])].op == "sub":
+            out[k] = int(s[1:])
+    return out
 
 
 def _ref(r: str) -> str:
@@ -174,23 +215,38 @@ def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: 
             scale[k] = ("ldexp_add_" if exponent_add_ok(rounded, k, f, xr) else
                         "ldexp_sat_" if exponent_sat_ok(rounded, k, f, xr) else None)
     int_k = {program.instrs[k].args[1] for k, form in scale.items() if form}
-    body, shifted = [], {}
+    pow2_k = {program.instrs[k].args[0] for k in live(program) if program.instrs[k].op == "pow2"}
+    compare = _compares(program)
+    body, shifted, biased = [], {}, {}
     for k in live(program):
         ins = program.instrs[k]
         tmpl = fast_form(OPS[ins.op])
+        args = ins.args
+        if k in compare.values():
+            continue   # a sub whose only use is a select's sign: the select compares instead
         if ins.op == "rint" and f"v{k}" in int_k and _rint_by_shift(ranges[ins.args[0]], f):
             # (a + S) - S: as many instructions as jnp.round (the add fuses with a multiply before it, if
             # any), and the integer k is t's bits, where jnp.round needs a conversion more
             body.append(f"    t{k} = {ref(ins.args[0])} + RS_  # rint by shift: t = k + 1.5 * 2^m exactly")
             shifted[f"v{k}"] = f"t{k}"
             tmpl = f"t{k} - RS_"
+        elif ins.op == "rint" and f"v{k}" in pow2_k and _pow2_shift_ok(ranges[f"v{k}"], f):
+            # the same shift with the exponent bias in its constant: t's low bits hold k + bias, so
+            # pow2(k) is t's bits shifted (one instruction, where pow2_bits_ adds the bias first)
+            body.append(f"    t{k} = {ref(ins.args[0])} + RSB_  # rint by shift: t = k + bias + 1.5 * 2^m exactly")
+            biased[f"v{k}"] = f"t{k}"
+            tmpl = f"t{k} - RSB_"
+        elif ins.op == "pow2" and ins.args[0] in biased:
+            tmpl, args = "pow2_shift_({0})", (biased[ins.args[0]],)
         elif ins.op == "pow2":
             tmpl = _pow2_form(ranges[ins.args[0]], f)
+        elif k in compare:
+            tmpl, args = "jnp.where({0} < {1}, {2}, {3})", (*program.instrs[compare[k]].args, *ins.args[1:])
         elif ins.op == "ldexp" and scale[k]:
             tmpl = scale[k] + "({0}, " + _shift_int(rounded, ins.args[1], ranges, f, shifted) + ")"
         elif ins.op == "ldexp" and _ldexp_bits_ok(ranges[ins.args[1]], f):
             tmpl = "ldexp_bits_({0}, {1})"
-        expr = tmpl.format(*(ref(a) for a in ins.args))
+        expr = tmpl.format(*(a if a.startswith("t") else ref(a) for a in args))
         for h in re.findall(r"\b([A-Za-z]\w*_)\(", expr):
             if h not in _HELPERS and h not in REDUCTION_NAMES:
                 raise ValueError(f"op {ins.op}: its JAX form {tmpl!r} calls {h}, which the jax_fast exporter does not "
@@ -204,7 +260,7 @@ def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: 
     unused = sorted(set(range(len(consts))) - set(live_consts(program)))
     const_lines = "".join(f'C{i} = np.{f}(float.fromhex("{consts[i].hex()}"))  # {decimal(consts[i])}\n'
                           for i in live_consts(program))
-    names = [f"C{i}" for i in live_consts(program)] + (["RS_"] if shifted else [])
+    names = [f"C{i}" for i in live_consts(program)] + (["RS_"] if shifted else []) + (["RSB_"] if biased else [])
     # the constants reach the code through an optimisation barrier: XLA sees values, not literals, so it cannot
     # fold (a + C) - C to a (a rounding step, e.g. rint by 1.5 * 2^23) nor rewrite a / C as a * (1/C)
     barrier = (f"    {', '.join(names)}, = lax.optimization_barrier(tuple(jnp.asarray(c) for c in _CONSTS_))\n"
@@ -230,17 +286,19 @@ def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: 
             + f"DTYPE = jnp.{fmt.numpy_dtype}\n"
             + (f"_F, _U, _UN = jnp.{f}, jnp.{_CARRIERS[f][1]}, np.{_CARRIERS[f][1]}\n" if reduction else "")
             + (f"_I_, _M_, _BIAS_ = jnp.int{f[-2:]}, {_CARRIERS[f][2]}, {_CARRIERS[f][3]}\n"
-               if "fast_ldexp_(" in code or "_bits_(" in code or "ldexp_add_(" in code or "ldexp_sat_(" in code
+               if re.search(r"\b(fast_ldexp|\w+_bits|ldexp_add|ldexp_sat|pow2_shift)_\(", code)
                else "")
             + (f"_INFBITS_, _MINBITS_ = (np.int{f[-2:]}(np.{f}(v).view(np.int{f[-2:]})) for v in (np.inf, "
                f"np.finfo(np.{f}).tiny))  # bits of inf, of the smallest normal\n" if "ldexp_sat_(" in code else "")
             + (f"_S0_ = np.{f}(1.5 * 2.0 ** _M_)  # k + _S0_ holds k in the low bits of its integer view\n"
                f"_SI_ = np.{f}(_S0_).view(np.int{f[-2:]})\n" if "ldexp_bits_(" in code else "")
             + (f"_S_ = np.{f}(1.5 * 2.0 ** _M_ + _BIAS_)  # k + _S_: k + bias in the low bits\n"
-               if "pow2_" in code else "")
+               if "pow2_bits_(" in code else "")
             + f"# the program's constants rounded to {fmt.name}"
             + (f" (unused: {', '.join(f'c{i}' for i in unused)})" if unused else "") + "\n"
             + const_lines + (f"RS_ = np.{f}(1.5 * 2.0 ** {_CARRIERS[f][2]})  # rint by shift\n" if shifted else "")
+            + (f"RSB_ = np.{f}(1.5 * 2.0 ** {_CARRIERS[f][2]} + {_CARRIERS[f][3]})  # rint by shift, plus the exponent bias\n"
+               if biased else "")
             + (f"_CONSTS_ = ({', '.join(names)},)\n" if names else "") + helpers + ("\n\n" + reduction if reduction else "") + "\n\n\ndef kernel(x):\n"
             + f"    x = jnp.asarray(x, DTYPE).astype(jnp.{f})\n" + barrier + (code + "\n" if code else "")
             + f"    return jnp.broadcast_to(jnp.asarray({ref(program.out)}, jnp.{f}), x.shape).astype(DTYPE)\n\n\n"
