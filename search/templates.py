@@ -22,8 +22,9 @@ interval); the fitter refines them.
   sign put back last by ``copysign``.  Below the cut: a + (a t) P(t), t = a^2,
   P of the given degree (the correction is at most a fifth of the result, so
   its rounding errors stay well under an ulp).  Above: 1 - 2 / (e^2a + 1) with
-  a clamped at 9.1 (past it tanh rounds to 1), 2a = k ln 2 + 2r (Cody-Waite,
-  ln 2 / 2 in hi and lo), e^2r = 1 + r W(r), W of degree - 1, and the
+  a clamped at 9.1 (past it tanh rounds to 1), 2a = k ln 2 + 2r (Cody-Waite:
+  ln 2 / 2 in hi and lo, or as one value of the format where that is close
+  enough, as in float32: ``_one_constant_ok``), e^2r = 1 + r W(r), W of degree - 1, and the
   denominator as one fma, 2^k (r W) + (2^k + 1), so that e^2a is never
   rounded on its own.  Coefficients start at a least-squares fit (float64
   tanh and exp on Chebyshev nodes), not at Taylor values: the Taylor series
@@ -158,6 +159,18 @@ def _lsq(f, w, lo: float, hi: float, degree: int) -> list[float]:
     return [float(c) for c in np.linalg.lstsq(v, f(u) * w(u), rcond=None)[0]]
 
 
+def _one_constant_ok(one: float, half: float, cut: float, cap: float, precision: int) -> bool:
+    """Whether the tanh template's reduction 2a = k ln 2 + 2r may take ln 2 / 2 as one value of
+    the format (``one``, one fma) rather than hi and lo: for every k it meets (a in [cut, cap]),
+    the error k |one - ln 2 / 2| puts in r moves the result 1 - 2 / (e^2a + 1) by about
+    4 k |one - ln 2 / 2| e^-2a, which must stay under 1/16 of an ulp of a result near 1
+    (2^-precision).  Holds in float32 (the nearest value is 9.5e-10 off, k <= 26), not in
+    bfloat16 or float16."""
+    d = abs(one - half)
+    return all(4 * k * d * math.exp(-2 * max(cut, (k - 0.5) * half)) <= 2.0 ** -precision / 16
+               for k in range(round(cut / half), round(cap / half) + 1))
+
+
 def _tanh(fmt: Format, degree: int) -> Program:
     import numpy as np
     rnd = lambda v: _rnd(fmt, v)
@@ -171,23 +184,25 @@ def _tanh(fmt: Format, degree: int) -> Program:
     # above: e^2r = 1 + r W(r), |r| <= ln 2 / 4, W of degree - 1, relative
     wc = _lsq(lambda r: np.expm1(2 * r) / np.where(r == 0, 1.0, r), lambda r: np.abs(r) / np.exp(2 * r),
               -half / 2, half / 2, max(degree - 1, 0))
+    one = _one_constant_ok(rnd(half), half, cut, cap, fmt.precision)
     cs = [f"c0 = {_hex(rnd(cut))}", f"c1 = {_hex(rnd(cap))}", f"c2 = {_hex(rnd(1 / half))}",
-          f"c3 = {_hex(-lhi)}", f"c4 = {_hex(rnd(-(half - lhi)))}", f"c5 = {_hex(1.0)}", f"c6 = {_hex(2.0)}"]
+          f"c3 = {_hex(-rnd(half) if one else -lhi)}", f"c4 = {_hex(0.0 if one else rnd(-(half - lhi)))}",
+          f"c5 = {_hex(1.0)}", f"c6 = {_hex(2.0)}"]
     lines = ["v0 = abs(x)", "v1 = sub(v0, c0)", "v2 = mul(v0, v0)"]
     ppc, ppl, pout = _horner("v2", [rnd(c) for c in pc], 7, 3)
     v = 3 + len(ppl)
     lines += ppl + [f"v{v} = mul(v0, v2)", f"v{v + 1} = fma(v{v}, {pout}, v0)"]
     small, v = f"v{v + 1}", v + 2
     lines += [f"v{v} = min(v0, c1)", f"v{v + 1} = mul(v{v}, c2)", f"v{v + 2} = rint(v{v + 1})",
-              f"v{v + 3} = fma(v{v + 2}, c3, v{v})", f"v{v + 4} = fma(v{v + 2}, c4, v{v + 3})"]
-    k, r, v = f"v{v + 2}", f"v{v + 4}", v + 5
+              f"v{v + 3} = fma(v{v + 2}, c3, v{v})"] + ([] if one else [f"v{v + 4} = fma(v{v + 2}, c4, v{v + 3})"])
+    k, r, v = f"v{v + 2}", f"v{v + 3}" if one else f"v{v + 4}", v + (4 if one else 5)
     wpc, wpl, wout = _horner(r, [rnd(c) for c in wc], 7 + len(ppc), v)
     v += len(wpl)
     lines += wpl + [f"v{v} = mul({r}, {wout})", f"v{v + 1} = pow2({k})", f"v{v + 2} = add(v{v + 1}, c5)",
                     f"v{v + 3} = fma(v{v + 1}, v{v}, v{v + 2})", f"v{v + 4} = div(c6, v{v + 3})",
                     f"v{v + 5} = sub(c5, v{v + 4})", f"v{v + 6} = select(v1, {small}, v{v + 5})",
                     f"v{v + 7} = copysign(v{v + 6}, x)", f"return v{v + 7}"]
-    return parse_program("\n".join(cs + ppc + wpc + lines))
+    return parse_program("\n".join(cs + ppc + wpc + lines)).simplify()   # without lo: c4 unused
 
 
 TEMPLATES.register("exp", Template("exp", ("exp",), ("min", "max", "mul", "rint", "fma", "ldexp"), _exp,
