@@ -204,8 +204,11 @@ def test_select_of_a_difference_compares_and_copysign_works_on_the_bits():
     got = np.asarray(ns["approx"](x), np.float32)
     want = evaluate(prog, x.astype(np.float64), "float32").astype(np.float32)
     assert np.array_equal(got.view(np.int32), want.view(np.int32))
-    used = "c0 = 0x1.8p-1\nv0 = sub(x, c0)\nv1 = select(v0, x, v0)\nreturn v1"   # the sub is used twice: computed
+    used = "c0 = 0x1.8p-1\nv0 = sub(x, c0)\nv1 = select(v0, x, v0)\nreturn v1"   # the sub is a value too: computed
     assert "v0 = (x - C0)" in export(parse_program(used), "float32", "jax", "")
+    two = "c0 = 0x1.8p-1\nv0 = sub(x, c0)\nv1 = select(v0, x, c0)\nv2 = select(v0, c0, v1)\nreturn v2"   # two signs
+    src = export(parse_program(two), "float32", "jax", "")
+    assert "v0 =" not in src and src.count("jnp.where(x < C0") == 2
     import jax.numpy as jnp
     from jax import lax
     from numsearch.search.exporters.jax_fast import _HELPERS

@@ -145,19 +145,21 @@ def _pow2_shift_ok(k_range, carrier: str) -> bool:
 
 
 def _compares(program) -> dict[int, int]:
-    """select instructions whose sign s is a sub a - b used by nothing else: select index ->
-    sub index.  Their code compares a < b, one instruction less; it differs from the sign
-    test only where a - b is subnormal (the compare sees a != b, the flushed difference is 0)."""
-    uses: dict[str, int] = {}
+    """select instructions whose sign s is a sub a - b used only as selects' signs: select
+    index -> sub index.  Their code compares a < b (one compare, which XLA shares between
+    them) and the sub is not computed; it differs from the sign test only where a - b is
+    subnormal (the compare sees a != b, the flushed difference is 0)."""
+    signs: dict[str, list[int]] = {}
+    other: set[str] = {program.out}
     for k in live(program):
-        for a in program.instrs[k].args:
-            uses[a] = uses.get(a, 0) + 1
-    out = {}
-    for k in live(program):
-        s = program.instrs[k].args[0] if program.instrs[k].op == "select" else ""
-        if s.startswith("v") and uses[s] == 1 and s != program.out and program.instrs[int(s[1:])].op == "sub":
-            out[k] = int(s[1:])
-    return out
+        ins = program.instrs[k]
+        for i, a in enumerate(ins.args):
+            if ins.op == "select" and i == 0:
+                signs.setdefault(a, []).append(k)
+            else:
+                other.add(a)
+    return {k: int(s[1:]) for s, ks in signs.items() if s.startswith("v") and s not in other
+            and program.instrs[int(s[1:])].op == "sub" for k in ks}
 
 
 def _ref(r: str) -> str:
