@@ -52,11 +52,12 @@ class SpeedCache:
     hash, ops); ``timer(program) -> speed_ratio dict``."""
 
     def __init__(self, cfg: SpeedConfig, goal: float, timer: Callable[[object], dict],
-                 checker: Callable[[str], float] | None = None):
+                 checker: Callable[[str], float] | None = None, fingerprint: Callable[[object], str] | None = None):
         self.cfg = cfg
         self.goal = goal
         self.timer = timer
         self.checker = checker  # program text -> its error over every value of the interval
+        self.fingerprint = fingerprint  # program -> a hash of its values over the interval (``_function``)
         self.records: dict[str, dict] = {}
         self.timed = 0          # timings made
         self.saved = 0          # timings the cache saved (a result whose key was timed)
@@ -106,7 +107,8 @@ class SpeedCache:
         self.setup = {k: m[k] for k in ("device", "jax_version", "reference") if k in m}
         self.records[self.key(r.hash, r.ops)] = {
             "program": r.program.text(), "cost": r.cost, "ops": r.ops, "hash": r.hash, "search_error": r.error,
-            "exporter": m.get("exporter", self.cfg.exporter), **{f: m[f] for f in SPEED_FIELDS}}
+            "exporter": m.get("exporter", self.cfg.exporter), **{f: m[f] for f in SPEED_FIELDS},
+            **({"function": self.fingerprint(r.program)} if self.fingerprint else {})}
 
     def confirm(self) -> int:
         """At the end of a run: check the fastest timed programs exhaustively
@@ -116,22 +118,38 @@ class SpeedCache:
         dense grid can miss a worst case by a few tenths of an ulp: ``fastest``
         then skips the ones the check failed.  Records of one function share
         one check (``_function``: the same kernel with other no-op
-        instructions, timed apart).  Returns how many were checked."""
+        instructions, timed apart; marked ``check_shared``); the program that
+        ships (``shipped``) is then checked itself if its figure was shared,
+        one check more, so that the figure of record is its own.  Returns how
+        many were checked."""
         done = 0
-        known = {_function(r): r["exhaustive_error"] for r in self.records.values() if "exhaustive_error" in r}
+        if self.fingerprint is not None:   # records timed before fingerprints (a resumed run)
+            from ..primitives.program import parse_program
+            for r in self.records.values():
+                r.setdefault("function", self.fingerprint(parse_program(r["program"])))
+        known = {_function(r): r["exhaustive_error"] for r in self.records.values()
+                 if "exhaustive_error" in r and not r.get("check_shared")}
+
+        def check(rec: dict) -> None:
+            nonlocal done
+            rec["exhaustive_error"] = known[_function(rec)] = float(self.checker(rec["program"]))
+            rec.pop("check_shared", None)
+            done += 1
+
         for rec in self.by_speed():
             if "exhaustive_error" not in rec and _function(rec) in known:
-                rec["exhaustive_error"] = known[_function(rec)]
+                rec["exhaustive_error"], rec["check_shared"] = known[_function(rec)], True
             if "exhaustive_error" not in rec:
                 if self.checker is None or done >= self.cfg.verify:
                     break
-                rec["exhaustive_error"] = known[_function(rec)] = float(self.checker(rec["program"]))
-                done += 1
+                check(rec)
             if rec["exhaustive_error"] <= self.goal:
                 break
         for r in self.records.values():   # twins not reached (a cheaper one may tie: ``shipped``)
-            if _function(r) in known:
-                r.setdefault("exhaustive_error", known[_function(r)])
+            if _function(r) in known and "exhaustive_error" not in r:
+                r["exhaustive_error"], r["check_shared"] = known[_function(r)], True
+        while self.checker is not None and (best := self.shipped()) is not None and best.get("check_shared"):
+            check(best)       # its own check: a shared figure rests on a fingerprint, not on every value
         return done
 
     def shipped(self, meets: Callable[[dict], bool] = lambda rec: True) -> dict | None:
@@ -200,11 +218,33 @@ class SpeedCache:
 
 
 def _function(rec: dict) -> tuple:
-    """What identifies a timed record's function for the end-of-run check: the values part
-    of its hash (before the op multiset's suffix) and its search error.  The values part
-    alone is not enough: two float32 tanh kernels, degree 5 and 6, round to the same values
-    at the hash's points (one hash, errors 0.855 and 0.51 ulp on the dense grid)."""
-    return rec["hash"].split(".")[0], rec["search_error"]
+    """What identifies a timed record's function for the end-of-run check: its
+    ``function`` fingerprint (``interval_fingerprint``: values over the interval,
+    not beyond it, where kernels that differ only at infinities hash apart) when
+    it has one, else the values part of its hash (before the op multiset's
+    suffix); and its search error, because two float32 tanh kernels of degree 5
+    and 6 round to the same values at the hash's 16 probes (errors 0.855 and 0.51
+    ulp on the dense grid)."""
+    return rec.get("function") or rec["hash"].split(".")[0], rec["search_error"]
+
+
+def interval_fingerprint(program, fmt: str, lo: float, hi: float, n: int = 4096) -> str:
+    """A hash of the program's values (in ``fmt``) at ``n`` fixed inputs spread evenly over the
+    float32 bit patterns of [lo, hi] (so every binade of a whole-domain interval is sampled,
+    subnormals and the largest values included) and at lo and hi."""
+    import hashlib
+
+    import numpy as np
+
+    from ..evaluators.values import float32_keys
+    from ..primitives.kernels import evaluate_float
+    k0, k1 = float32_keys(lo, hi)
+    keys = np.unique(np.round(np.linspace(k0, k1, n)).astype(np.int64))
+    mags = np.abs(keys).astype(np.uint32).view(np.float32).astype(np.float64)
+    x = np.concatenate([np.where(keys < 0, -mags, mags), [lo, hi]])
+    y = evaluate_float(program, x, fmt) + 0.0   # -0 as +0
+    y[np.isnan(y)] = np.nan
+    return hashlib.blake2b(y.tobytes(), digest_size=8).hexdigest()
 
 
 def speed_cache(spec) -> SpeedCache | None:
@@ -227,4 +267,5 @@ def speed_cache(spec) -> SpeedCache | None:
         r = check_exported(text, t.target, t.lo, t.hi, t.format, to=cfg.exporter,
                            inputs=(t.lo, t.hi) if cfg.inputs == "domain" else None)
         return {"ulp": r.max_ulp, "relative": r.max_rel, "absolute": r.max_abs}[t.metric]
-    return SpeedCache(cfg, spec.error_target, timer, checker)
+    return SpeedCache(cfg, spec.error_target, timer, checker,
+                      lambda program: interval_fingerprint(program, t.format, t.lo, t.hi))

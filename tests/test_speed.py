@@ -5,6 +5,7 @@ finite and positive: timings are noisy."""
 import json
 import math
 
+import numpy as np
 import pytest
 
 import numsearch
@@ -249,9 +250,11 @@ def test_confirm_checks_one_function_once():
     from numsearch.search.speedcache import SpeedCache, SpeedConfig
     checked = []
 
+    figures = {"a": 5.0, "a+nop": 5.0, "b": 0.5, "b+nop": 0.5, "b2": 0.5}
+
     def checker(text):
         checked.append(text)
-        return {"a": 5.0, "a+nop": 5.0, "b": 0.5, "b+nop": 0.5}[text]
+        return figures[text]
     cache = SpeedCache(SpeedConfig(time=True, verify=2), 1.0, lambda p: None, checker)
     for key, text, h, err, ratio in (("a1", "a", "ha.x1", 0.8, 3.0), ("a2", "a+nop", "ha.x2", 0.8, 2.9),
                                      ("b", "b", "ha.x1", 0.5, 2.0)):
@@ -268,8 +271,12 @@ def test_confirm_checks_one_function_once():
     cache.records["b"]["ratio"] = 1.5
     for k in ("b+nop", "b2", "b3", "b"):
         cache.records[k].pop("exhaustive_error", None)
-    assert cache.confirm() == 1 and checked[-1] == "b+nop"        # the fastest unchecked of b's function
-    assert cache.records["b2"]["exhaustive_error"] == 0.5            # its twins share the pass
+    # the fastest unchecked of b's function; its twins share the pass, and b2, cheaper within 1%,
+    # would ship on a shared figure: it gets its own check
+    assert cache.confirm() == 2 and checked[-2:] == ["b+nop", "b2"]
+    assert cache.records["b3"]["exhaustive_error"] == 0.5 and cache.records["b3"]["check_shared"]
+    assert cache.records["b2"]["exhaustive_error"] == 0.5 and "check_shared" not in cache.records["b2"]
+    assert cache.shipped()["program"] == "b2"
     from numsearch.search.rundir import fastest_record
     from numsearch.evaluators.task import Task, TaskData
     from numsearch.primitives.program import parse_program
@@ -279,6 +286,40 @@ def test_confirm_checks_one_function_once():
         cache.records[k]["program"] = p(c)
     best = fastest_record(cache, 1e9, [], vdata)     # b+nop passes first; b2, within 1% of it and cheaper, ships
     assert best["program"] == p(1.04) and best["cost"] == 1
+
+
+def test_a_shipped_twin_that_fails_its_own_check_does_not_ship():
+    """A twin (same fingerprint and search error) shares a pass, but if it would ship, its own
+    check decides: here it fails, and the program that passed its own check ships."""
+    from numsearch.search.speedcache import SpeedCache
+    figures = {"a": 3.0, "k": 0.9, "k+nop": 1.2}
+    cache = SpeedCache(SpeedConfig(time=True, verify=2), 1.0, lambda p: None, lambda t: figures[t])
+    # a fails; k passes; k+nop, cheaper, is out of their group in by_speed but ties with k in shipped
+    for key, cost, ratio, f in (("a", 2, 2.03, "fa"), ("k", 3, 2.015, "fk"), ("k+nop", 1, 1.998, "fk")):
+        cache.records[key] = {"program": key, "cost": cost, "ops": cost, "hash": "h.x", "function": f,
+                              "search_error": 0.5, "exporter": "jax", "ratio": ratio, "ratio_q25": ratio,
+                              "ratio_q75": ratio, "ratio_min": 1, "ratio_max": 1, "program_ns": 1, "reference_ns": 1}
+    assert cache.confirm() == 3 and cache.records["k+nop"]["exhaustive_error"] == 1.2
+    assert cache.shipped()["program"] == "k"
+    figures["k+nop"] = 0.9
+    del cache.records["k+nop"]["exhaustive_error"]
+    assert cache.confirm() == 1 and cache.shipped()["program"] == "k+nop"
+
+
+def test_interval_fingerprint_ignores_values_beyond_the_interval():
+    """Kernels equal on a whole float32 interval but not at +-inf (a clamp at the largest
+    float) get one fingerprint, where the functional hash's values part tells them apart;
+    another constant gets another."""
+    from numsearch.search.fhash import functional_hash, probe_points
+    from numsearch.search.speedcache import interval_fingerprint
+    big = float(np.finfo(np.float32).max)
+    plain = parse_program("c0 = 0x1p-1\nv0 = mul(x, c0)\nreturn v0")
+    clamped = parse_program(f"c0 = 0x1p-1\nc1 = {big.hex()}\nv0 = min(x, c1)\nv1 = mul(v0, c0)\nreturn v1")
+    other = parse_program("c0 = 0x1.000002p-1\nv0 = mul(x, c0)\nreturn v0")
+    fp = lambda p: interval_fingerprint(p, "float32", -big, big)
+    h = lambda p: functional_hash(p, probe_points(-big, big), "float32", ops=True).split(".")[0]
+    assert fp(plain) == fp(clamped) and h(plain) != h(clamped)
+    assert fp(other) != fp(plain)
 
 
 def test_inputs_domain_drops_the_points_beyond_a_whole_domain():
