@@ -17,9 +17,9 @@ import numpy as np
 from ..evaluators.cost import COST_MODELS
 from ..evaluators.task import Task, TaskData
 
-from .chain import chain_start
+from .chain import chain_start, schain_start
 from .fhash import functional_hash, probe_points
-from .fitting import FitConfig, fit_constants, polish
+from .fitting import FitConfig, fit_constants, polish, trust_fit
 from .roundfit import refine_rounded
 
 
@@ -63,8 +63,11 @@ class Evaluator:
         if prog.consts:
             fx = self.fx
             start = self._chain_start(prog)
-            c, e = fit_constants(prog, fx, self.fref, self.rng, self.fit, polish=False,
-                                 extra_starts=() if start is None else (start,))
+            starts = () if start is None else (start,)
+            s_start = self._schain_start(prog)
+            if s_start is not None:     # a chain in s = t + phi/t: its start is followed by a trust region
+                starts += (trust_fit(prog, s_start, fx)[0],)
+            c, e = fit_constants(prog, fx, self.fref, self.rng, self.fit, polish=False, extra_starts=starts)
             if best is None or e <= POLISH_FACTOR * best:
                 c, _ = polish(prog.with_consts(c), fx, self.fref, self.fit)
             rnd = (lambda cs: cs) if fmt.is_real else (lambda cs: fmt.op_format.round(np.asarray(cs)))
@@ -86,6 +89,10 @@ class Evaluator:
     def _chain_start(self, prog):
         t = self.task
         return chain_start(prog, t.target, t.lo, t.hi, t.metric != "absolute", self.positive)
+
+    def _schain_start(self, prog):
+        t = self.task
+        return schain_start(prog, t.target, t.lo, t.hi, t.metric != "absolute", self.positive)
 
     def evaluate(self, programs, bests: dict | None = None) -> list[Result]:
         return [self.evaluate_one(p, bests) for p in programs]
