@@ -57,6 +57,8 @@ def _split(p: Program, ref: str, var: str = "x"):
             xs.append(s)
         elif r[0] == "c":
             cs.append((s, int(r[1:])))
+        elif r == "x":        # x itself, in a chain in another variable
+            other.append(r)
         else:
             ins = p.instrs[int(r[1:])]
             if ins.op == "div" and ins.args[0][0] == "c":

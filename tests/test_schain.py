@@ -55,3 +55,9 @@ def test_fits_from_all_ones_under_the_published_bar(prog):
     r = Evaluator(task, 0).evaluate_one(prog.with_consts(np.ones(len(prog.consts))))
     assert r.error < 3.5e-15
     assert mp_max_error(r.program, Target("exp2(x)"), 0.0, 1.0, 1000) < 3.5e-15
+
+
+def test_x_beside_the_variable_is_no_chain_in_it():
+    """A level holding x as well as s (s + x + c3 / s) is not a chain in s (nor an error)."""
+    text = S10.text().replace("v4 = add(v2, c2)", "v4 = add(v2, x)")
+    assert schain_of(parse_program(text)) is None
