@@ -12,6 +12,8 @@ table shows medians over seeds, the gains are taken per (cost, seed) pair,
 the full search and its ablation paired by seed.
 
     python benchmarks/discovery.py runs/exp2_quick.yaml --seconds 120 --workers 2 --seeds 3
+    python benchmarks/discovery.py runs/exp2_real.yaml --seconds 1800 --workers 0 --seed 1 --no-ablations \
+        --bar 10:3.5e-15      # issue 10's bar: per seed, met or not, when, and the program
 """
 from __future__ import annotations
 
@@ -35,12 +37,14 @@ class Trace:
 
     def __init__(self):
         self.history: dict = {}
+        self.programs: dict = {}     # cost -> the best program's text
 
     def __call__(self, t, search):
         for ind in search.archive.best.values():
             h = self.history.setdefault(ind.cost, [])
             if not h or ind.error < h[-1][1]:
                 h.append((t, ind.error))
+                self.programs[ind.cost] = ind.program.text()
 
     def best_at_or_below(self, cost):
         pts = [p for c, h in self.history.items() if c <= cost for p in h]
@@ -105,7 +109,17 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, help="first seed (default: the spec's)")
     ap.add_argument("--seeds", type=int, default=1, help="runs per arm, seeds seed, seed+1, ...")
     ap.add_argument("--no-ablations", action="store_true")
+    ap.add_argument("--bar", action="append", default=[], metavar="COST:ERROR",
+                    help="report per seed whether (and when) error <= ERROR was reached at <= COST ops, with "
+                         "the program (repeatable; e.g. --bar 10:3.5e-15)")
     a = ap.parse_args(argv)
+    bars = []
+    for b in a.bar:
+        try:
+            c, e = b.split(":")
+            bars.append((float(c), float(e)))
+        except ValueError:
+            ap.error(f"--bar: expected COST:ERROR, got {b!r}")
     spec = load_spec(a.spec)
     spec = replace(spec, budget=replace(spec.budget, seconds=a.seconds, stop_when=()))
     first = spec.seed if a.seed is None else a.seed
@@ -140,6 +154,17 @@ def main(argv=None):
             row += f"  {ea:>14.3e} {fmt_t(ta):>8}"
         print(row)
     print()
+    for c, e in bars:
+        met = [t.time_to(c, e) for t in full]
+        print(f"bar: <= {c:g} ops at <= {e:.3g}: met in {sum(m is not None for m in met)} of {len(seeds)} seeds")
+        for s_, t, m in zip(seeds, full, met):
+            best = min((k for k in t.programs if k <= c), key=lambda k: t.history[k][-1][1], default=None)
+            print(f"  seed {s_}: best {t.best_at_or_below(c):.4g}" + (f", met at {m:.0f}s" if m is not None else
+                                                                      ", not met"))
+            if best is not None:
+                print("    " + t.programs[best].replace("\n", "\n    "))
+    if bars:
+        print()
     for n in names:
         ratios, full_only, abl_only = gains(full, traces[n], costs)
         pairs = len(costs) * len(seeds)

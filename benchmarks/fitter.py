@@ -21,34 +21,24 @@ and the median wall time of one fit.  Structures:
   [1/sqrt 2, sqrt 2], absolute; optimum: the rational minimax (``rational_cf``).
 - ``anz10``: AutoNumerics-Zero's 10-op program for 2^x on [0, 1], relative,
   y^8 with y = c3 / (s + c2 + c1 / s) - c4, s = x + c0 / x (s used twice).
-  Its value is a rational of type (4, 4) in x but with five constants (a
-  type-(4, 4) minimax cannot be mapped onto it), so its optimum is not a
-  classical fit: the figure of record is the published one (3.5e-15, checked
-  in mpmath at 50 digits) and the best constants known (``ANZ10_BEST``, the
-  error of which this script re-checks in mpmath) serve as the optimum to
-  perturb.  What the good constants look like: c4 = -1 and c3 = -2 c2 (to 1e-9),
-  so y = P(s) / P(-s) with P(s) = s^2 - c2 s + c1, and y(x) y(-x) = 1 exactly,
-  as 2^(x/8) does: the program is a rational Q(x) / Q(-x), Q of degree 4 with
-  Q(x) = (x^2 + c0)^2 - c2 x (x^2 + c0) + c1 x^2 (three free constants), fitted
-  in effect on [-1, 1]; c0 runs to thousands along a flat valley.
-- ``s10``: a 10-op program for 2^x on [0, 1] that meets the published bar,
+  Its value is a rational of type (4, 4) in x with five constants, a chain in
+  s (``chain.schain_of``): the fit starts from the rational minimax of type
+  (4, 4) of 2^(x/8) mapped onto the family (``chain.schain_start``) and
+  follows it by a trust region in relative steps (``fitting.trust_fit``).
+  Known optimum: the published 3.5e-15; the best constants known
+  (``ANZ10_BEST``, found that way from all-ones) give 2.42e-15 in mpmath at
+  50 digits (``--mpcheck``).  What they look like: c4 = -1 and c3 = -2 c2, so
+  y = P(s) / P(-s) with P(s) = s^2 - c2 s + c1; c0 is near 5800.
+- ``s10``: the same family centred and squared twice, not three times,
   y^4 with y = c4 + c5 / (s + c2 + c3 / s), s = u + c1 / u, u = x + c0 (u and
-  s each used twice): the same family centred (y(u) y(-u) is a constant: a
-  rational Q(-u) / Q(u), Q of degree 4 with q0 = (q1 / q3)^2) and squared
-  twice, not three times.  Its best constants known (the file's, from a
-  least-squares and Lawson fit with residuals and Jacobian in 40-digit
-  mpmath, started from the [4/4] Pade of 2^(x/4) at 1/2 mapped onto the
-  family) give 2.78e-15 in mpmath at 50 digits over 4001 points.  From that
-  start this fitter's LM stops at 7.7e-11: its first steps (Marquardt
-  damping from 1e-3) land in another least-squares minimum (rms 4.2e-11),
-  where more iterations or other damping change nothing; a trust-region
-  least squares in relative steps that starts tiny (scipy ``trf``,
-  ``x_scale`` 1e-6 on c (1 + q)), with this fitter's own residuals and
-  Jacobian, follows the valley to 4.4e-15 in one round and 3.2e-15 after
-  Lawson reweighting (scoring grid).  With finite-difference Jacobians in
-  float64 it too stops at 6.6e-11.  The pole of c1 / u sits inside the
-  interval, at x = -c0, where the program's value is the limit c4^4
+  s each used twice), also 10 ops: 2.78e-15 at the file's constants (a
+  least-squares and Lawson fit in 40-digit mpmath from the [4/4] Pade of
+  2^(x/4) at 1/2), 2.83e-15 fitted here from all-ones.  The pole of c1 / u
+  sits inside the interval, at x = -c0, where the value is the limit c4^4
   (exactly so in IEEE arithmetic).
+  Before ``trust_fit``, LM from the same start stopped at 7.7e-11: its first
+  steps (Marquardt damping from 1e-3) land in another least-squares minimum
+  (rms 4.2e-11), where more iterations or other damping change nothing.
 
     python benchmarks/fitter.py [--starts 12] [--seed 0] [--only anz10] [--mpcheck] [--json]
 """
@@ -78,10 +68,10 @@ from numsearch.search.fitting import warm_up  # noqa: E402
 
 ANZ10 = (Path(__file__).resolve().parents[1] / "tests" / "data" / "anz10_exp2.txt").read_text()
 ANZ10_PUBLISHED = 3.5e-15
-# the best constants known to this benchmark (error 1.31e-13 on the scoring grid): from 4000
-# starts along the valley c1 ~ c0^2, c2 ~ -0.043 c0, c3 ~ -2 c2, c4 ~ -1, then the SLP polish
-ANZ10_BEST: tuple = ("0x1.696602ad28cbdp+12", "0x1.d8f61f89937b8p+13", "-0x1.f501323e3f722p+7",
-                     "0x1.f5013239d0ddfp+8", "-0x1.000000000004ap+0")
+# the best constants known to this benchmark (2.42e-15, mpmath at 50 digits over 4000 points): the
+# fit from all-ones through the chain-in-s start and the trust region (``Evaluator.evaluate_one``)
+ANZ10_BEST: tuple = ("0x1.69785c03a027dp+12", "0x1.d92f52c98ee2ep+13", "-0x1.f51aa21e4b586p+7",
+                     "0x1.f51aa21e6e3bfp+8", "-0x1.ffffffffffffep-1")
 
 
 S10 = (Path(__file__).resolve().parents[1] / "tests" / "data" / "s10_exp2.txt").read_text()
