@@ -163,6 +163,11 @@ def square(p: Program, rng: np.random.Generator, ctx: MutationContext):
     return d.build()
 
 
+def squared(p: Program) -> Program:
+    """p with its output squared (one mul more): the ``square`` mutation at the output."""
+    return Program(p.consts, p.instrs + (Instr("mul", (p.out, p.out)),), f"v{len(p.instrs)}").fold_constants()
+
+
 @_register("pole")
 def pole(p: Program, rng: np.random.Generator, ctx: MutationContext):
     """r becomes r + c/(x + s) on one edge (c near 0 half the time, so the child

@@ -7,6 +7,7 @@ from numsearch.search.evaluate import Result
 from numsearch.search.fhash import functional_hash, probe_points
 from numsearch.search.init import INITS
 from numsearch.primitives.program import EMPTY, parse_program
+from numsearch.search.mutation import squared
 
 P = probe_points(0.0, 1.0)
 
@@ -112,4 +113,22 @@ def test_new_best_is_tried_shorter_at_once():
                np.random.default_rng(0))
     t.ask(1)
     t.tell([Result(p, 1e-3, 4, 4, functional_hash(p, P))])
-    assert not t._priority  # merge switched off: nothing queued
+    assert [q.text() for q in t._priority] == [squared(p).text()]   # merge switched off: only its square
+
+
+def test_new_best_is_tried_squared_at_once():
+    """A new best below max_ops: its output squared is queued (after its merges), so a
+    child one squaring away is bred before the parent can age out; not at max_ops, not
+    with square switched off, not without mul."""
+    p = parse_program("c0 = 2.0\nv0 = mul(x, c0)\nv1 = add(v0, c0)\nreturn v1")
+    s = Search(SearchConfig(population=8, islands=1), P, "float64", np.random.default_rng(0))
+    s.ask(1)
+    s.tell([Result(p, 1e-3, 2, 2, functional_hash(p, P))])
+    kids, _ = s.ask(1)
+    assert kids[0].text() == squared(p).text() and kids[0].instrs[-1].args == ("v1", "v1")
+    for cfg in (SearchConfig(population=8, islands=1, max_ops=2), SearchConfig(population=8, islands=1, ops=("add",)),
+                SearchConfig(population=8, islands=1, mutation_weights=(("square", 0.0),))):
+        t = Search(cfg, P, "float64", np.random.default_rng(0))
+        t.ask(1)
+        t.tell([Result(p, 1e-3, 2, 2, functional_hash(p, P))])
+        assert not t._priority
