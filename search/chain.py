@@ -128,18 +128,23 @@ def chain_start(p: Program, target: str, lo: float, hi: float, relative: bool,
     if got is None:
         return None
     a, levels = got
-    # the least change of p's constants that makes every row's sum its value (in the
-    # least-squares sense where rows share constants and disagree)
+    return _least_change(p, [(terms, a if role == "a" else levels[level - 1][0 if role == "b" else 1])
+                             for role, level, terms in ch.rows])
+
+
+def _least_change(p: Program, rows) -> np.ndarray | None:
+    """The least change of p's constants that makes every row's signed sum of constants
+    (``rows``: (((index, sign), ...), value)) its value, in the least-squares sense where
+    rows share constants and disagree; None if a value or the result is not finite."""
     c0 = np.asarray(p.consts, dtype=float)
     c0 = np.where(np.isfinite(c0), c0, 0.0)    # a bred constant can be inf
-    A = np.zeros((len(ch.rows), len(c0)))
-    t = np.zeros(len(ch.rows))
-    for r, (role, level, terms) in enumerate(ch.rows):
-        for i, sign in terms:
-            A[r, i] += sign
-        t[r] = a if role == "a" else levels[level - 1][0 if role == "b" else 1]
+    t = np.array([v for _, v in rows], dtype=float)
     if not np.all(np.isfinite(t)):
         return None
+    A = np.zeros((len(rows), len(c0)))
+    for r, (terms, _) in enumerate(rows):
+        for i, sign in terms:
+            A[r, i] += sign
     start = c0 + np.linalg.lstsq(A, t - A @ c0, rcond=None)[0]
     return start if np.all(np.isfinite(start)) else None
 
@@ -251,24 +256,14 @@ def schain_start(p: Program, target: str, lo: float, hi: float, relative: bool,
     """Constants for the chain in s that p is (``schain_of``), from ``_s_levels``: the least
     change of p's constants that gives every a, b, s, the shift and phi their values; or None."""
     sc = schain_of(p)
-    if sc is None or (_unsquared(p)[1] and not positive):
+    if sc is None or (sc.outer.squarings and not positive):
         return None
-    got = _s_levels(target, _unsquared(p)[1], float(lo), float(hi), relative, sc.outer.depth)
+    got = _s_levels(target, sc.outer.squarings, float(lo), float(hi), relative, sc.outer.depth)
     if got is None:
         return None
     shift, phi, a, b1, s1, b2 = got
     # in w = tau (t + phi/t): a + b1/(w + s1' + b2/w) with b1' = tau b1, s1' = tau s1 (b2 unchanged)
     value = {("a", 0): a, ("b", 1): sc.tau * b1, ("s", 1): sc.tau * s1, ("b", 2): b2}
-    c0 = np.asarray(p.consts, dtype=float)
-    c0 = np.where(np.isfinite(c0), c0, 0.0)
     rows = [(terms, value[(role, level)]) for role, level, terms in sc.outer.rows]
     rows += [(sc.u_terms, sc.sigma_u * shift), ((sc.f_const,), phi)]
-    if any(t is None or not np.isfinite(t) for _, t in rows):
-        return None
-    A = np.zeros((len(rows), len(c0)))
-    t = np.array([v for _, v in rows])
-    for r, (terms, _) in enumerate(rows):
-        for i, sign in terms:
-            A[r, i] += sign
-    start = c0 + np.linalg.lstsq(A, t - A @ c0, rcond=None)[0]
-    return start if np.all(np.isfinite(start)) else None
+    return None if any(v is None for _, v in rows) else _least_change(p, rows)

@@ -308,19 +308,26 @@ def trust_fit(prog, c, fx, rounds: int = 6, nfev: int = 100):
     w = np.ones(len(fx[0]))
     q = np.zeros(len(c0))
     best_c, best_e = c0, np.inf
+    memo: dict = {}
+
+    def rj(q):      # residual and Jacobian at q, computed once (least_squares asks for them apart)
+        key = q.tobytes()
+        if key not in memo:
+            memo.clear()
+            memo[key] = _resid_fast(prog, c0 + q * sc, fx)
+        return memo[key]
     with np.errstate(all="ignore"):
         for _ in range(rounds):
-            fun = lambda q: _resid_fast(prog, c0 + q * sc, fx)[0] * w
-            jac = lambda q: _resid_fast(prog, c0 + q * sc, fx)[1] * sc[None, :] * w[:, None]
-            r0 = fun(q)
-            if not np.all(np.isfinite(r0)) or not np.all(np.isfinite(jac(q))):
+            fun = lambda q: rj(q)[0] * w
+            jac = lambda q: rj(q)[1] * sc[None, :] * w[:, None]
+            if not np.all(np.isfinite(fun(q))) or not np.all(np.isfinite(jac(q))):
                 break
             try:
                 q = least_squares(fun, q, jac=jac, method="trf", x_scale=1e-6, xtol=1e-15, ftol=1e-15, gtol=1e-15,
                                   max_nfev=nfev).x
             except (ValueError, np.linalg.LinAlgError):
                 break
-            r = np.abs(_resid_fast(prog, c0 + q * sc, fx)[0])
+            r = np.abs(rj(q)[0])
             if not np.all(np.isfinite(r)):
                 break
             if r.max() < best_e:
