@@ -18,17 +18,23 @@ interval); the fitter refines them.
   the fast export builds from exponent bits in two instructions; cheaper
   than ldexp, less accurate (r reaches ln 2).
 - ``exp2``: the same as ``exp`` with k = rint(x), r = x - k (exact), 2^r by Horner.
-- ``tanh``: two pieces joined by ``select`` on a = |x| - cut (cut = 0.95), the
-  sign put back last by ``copysign``.  Below the cut: a + (a t) P(t), t = a^2,
-  P of the given degree (the correction is at most a fifth of the result, so
-  its rounding errors stay well under an ulp).  Above: 1 - 2 / (e^2a + 1) with
-  a clamped at 9.1 (past it tanh rounds to 1), 2a = k ln 2 + 2r (Cody-Waite:
-  ln 2 / 2 in hi and lo, or as one value of the format where that is close
-  enough, as in float32: ``_one_constant_ok``), e^2r = 1 + r W(r), W of degree - 1 by
-  Estrin's scheme (``_estrin``), and the denominator as one fma, (2^k r) W + (2^k + 1)
-  (2^k r is exact), so that neither e^2a nor r W is rounded on its own.  Coefficients start at a least-squares fit (float64
-  tanh and exp on Chebyshev nodes), not at Taylor values: the Taylor series
-  of tanh converges slowly near the cut.
+- ``tanh``: two pieces joined by ``select`` on a = |x| - cut, the sign put
+  back last by ``copysign``.  Below the cut: a + (a t) P(t), t = a^2, P of the
+  given degree by Horner (the correction is under 30% of the result, so its
+  rounding errors stay well under an ulp); the cut is
+  the largest where P meets 2^-(p+2) (``tanh_cut``; float32, degree 4: 0.69).
+  Above: (D - 2) / D, D = e^2a + 1, with 2a = k ln 2 + 2r (Cody-Waite: ln 2 / 2
+  in hi and lo, or as one value of the format where that is close enough, as
+  in float32: ``_one_constant_ok``), e^2r = 1 + r W(r), W by Estrin's scheme
+  (``_estrin``) of the least degree that meets 2^-(p+3) (``tanh_w_degree``;
+  float32: 5), and D as one fma, (2^k r) W + (2^k + 1) (2^k r is exact), so
+  that neither e^2a nor r W is rounded on its own; D - 2 is exact while
+  D < 2^(p+1), so a is clamped below (p + 1) ln 2 / 2 (float32: at 8.563,
+  past which every result rounds to 1 - 2^-24 until 13 ln 2) and 1 is selected
+  from (p + 2) ln 2 / 2 on, where tanh rounds to 1.  ``tanh_program`` builds
+  the variants ``benchmarks/tanh_variants.py`` measures.  Coefficients start
+  at a least-squares fit (float64 tanh and exp on Chebyshev nodes), not at
+  Taylor values: the Taylor series of tanh converges slowly near the cut.
 """
 from __future__ import annotations
 
@@ -196,38 +202,116 @@ def _one_constant_ok(one: float, half: float, cut: float, cap: float, precision:
                for k in range(round(cut / half), round(cap / half) + 1))
 
 
-def _tanh(fmt: Format, degree: int) -> Program:
+def _tanh_p(cut: float, degree: int) -> list[float]:
+    """P below the cut (tanh(a) = a + a t P(t), t = a^2), least squares weighted by the error P
+    adds relative to tanh(a); u^0 first."""
     import numpy as np
-    rnd = lambda v: _rnd(fmt, v)
-    cut, cap = 0.95, 9.1
-    half = math.log(2) / 2
-    lhi = math.ldexp(round(math.ldexp(half, 16)), -16)                  # k * lhi exact for k < 2^7
-    # below the cut: tanh(a) = a + a t P(t); weight: the error P adds, relative to tanh(a)
     ts = lambda t: np.sqrt(np.maximum(t, 1e-300))
-    pc = _lsq(lambda t: (np.tanh(ts(t)) / ts(t) - 1) / t, lambda t: ts(t) * t / np.tanh(ts(t)),
-              1e-6, cut * cut, degree)
-    # above: e^2r = 1 + r W(r), |r| <= ln 2 / 4, W of degree - 1, relative
-    wc = _lsq(lambda r: np.expm1(2 * r) / np.where(r == 0, 1.0, r), lambda r: np.abs(r) / np.exp(2 * r),
-              -half / 2, half / 2, max(degree - 1, 0))
+    return _lsq(lambda t: (np.tanh(ts(t)) / ts(t) - 1) / t, lambda t: ts(t) * t / np.tanh(ts(t)),
+                1e-6, cut * cut, degree)
+
+
+def _tanh_w(degree: int) -> list[float]:
+    """W above the cut (e^2r = 1 + r W(r), |r| <= ln 2 / 4), least squares, relative; u^0 first."""
+    import numpy as np
+    half = math.log(2) / 2
+    return _lsq(lambda r: np.expm1(2 * r) / np.where(r == 0, 1.0, r), lambda r: np.abs(r) / np.exp(2 * r),
+                -half / 2, half / 2, degree)
+
+
+def _rel_err(f, coeffs: list[float], lo: float, hi: float) -> float:
+    import numpy as np
+    u = np.linspace(lo, hi, 2001)
+    return float(np.max(np.abs(f(u, np.polyval(coeffs[::-1], u)))))
+
+
+def tanh_cut(precision: int, degree: int) -> float:
+    """The largest cut (0.30 to 0.95, by 0.01) below which a + a t P(t), P of ``degree``, is within
+    2^-(precision + 2) of tanh relatively (float32, degree 4: 0.69; degree 6: 0.95)."""
+    import numpy as np
+    best = 0.3
+    for c in np.arange(0.30, 0.955, 0.01):
+        err = _rel_err(lambda t, p: (np.sqrt(t) + np.sqrt(t) * t * p) / np.tanh(np.sqrt(np.maximum(t, 1e-300))) - 1,
+                       _tanh_p(float(c), degree), 1e-6, float(c) ** 2)
+        if err <= 2.0 ** -(precision + 2):
+            best = float(round(c, 2))
+    return best
+
+
+def tanh_w_degree(precision: int) -> int:
+    """The least degree of W whose e^2r is within 2^-(precision + 3) relatively (float32: 5)."""
+    import numpy as np
+    half = math.log(2) / 2
+    for w in range(1, 12):
+        if _rel_err(lambda r, p: (1 + r * p) / np.exp(2 * r) - 1, _tanh_w(w), -half / 2, half / 2) \
+                <= 2.0 ** -(precision + 3):
+            return w
+    return 12
+
+
+def tanh_program(fmt: Format, degree: int, *, w_degree: int | None = None, cut: float | None = None,
+                 w_scheme: str = "estrin", p_scheme: str = "horner", scaled: bool = True,
+                 form: str = "quot", top: bool = True) -> Program:
+    """The ``tanh`` template and its variants (``benchmarks/tanh_variants.py`` measures them).
+
+    P of ``degree`` below ``cut`` (default ``tanh_cut``), W of ``w_degree`` (default
+    ``tanh_w_degree``) above, each by ``"horner"`` or ``"estrin"``; ``scaled``: the
+    denominator as (2^k r) W + (2^k + 1), else 2^k (r W) + (2^k + 1) (r W rounded once
+    more); ``form``: the large piece as ``"quot"``, (D - 2) / D (D - 2 is exact while
+    D < 2^(p+1), p the precision: no rounding of 2 / D, which ``"sub"``, 1 - 2 / D, has);
+    ``top``: a clamped below (p + 1) ln 2 / 2 (D < 2^(p+1)) where every larger a rounds to
+    1 - 2^-p as the clamped result does, and 1 selected from (p + 2) ln 2 / 2 on, where tanh
+    rounds to 1 (two ops; without them, "quot" clamps at 9.1 and D - 2 is a tie where D
+    passes 2^(p+1): 1.25 ulp in float32).
+    ``"sub"`` without ``top`` clamps at 9.1 (past it tanh rounds to 1 in float32)."""
+    rnd = lambda v: _rnd(fmt, v)
+    p = fmt.precision
+    w_degree = tanh_w_degree(p) if w_degree is None else w_degree
+    cut = tanh_cut(p, degree) if cut is None else cut
+    ln2 = math.log(2)
+    # with top: a clamp where D < 2^(p+1) (D - 2 exact) and 1 - tanh < 1.5 2^-p (every a past it
+    # rounds to 1 - 2^-p, as the clamped result does): the middle of that range (float32: 8.563,
+    # in [8.462, 8.664]), so that the fitter's small moves of it change nothing
+    cap = rnd((math.log(2.0 ** (p + 1) - 1) + p * math.log(2) - math.log(0.75)) / 4) if top else 9.1
+    half = ln2 / 2
+    lhi = math.ldexp(round(math.ldexp(half, 16)), -16)                  # k * lhi exact for k < 2^7
+    pc, wc = _tanh_p(cut, degree), _tanh_w(w_degree)
     one = _one_constant_ok(rnd(half), half, cut, cap, fmt.precision)
+    scheme = {"horner": _horner, "estrin": _estrin}
     cs = [f"c0 = {_hex(rnd(cut))}", f"c1 = {_hex(rnd(cap))}", f"c2 = {_hex(rnd(1 / half))}",
           f"c3 = {_hex(-rnd(half) if one else -lhi)}", f"c4 = {_hex(0.0 if one else rnd(-(half - lhi)))}",
-          f"c5 = {_hex(1.0)}", f"c6 = {_hex(2.0)}"]
+          f"c5 = {_hex(1.0)}", f"c6 = {_hex(2.0)}", f"c7 = {_hex(rnd((p + 2) * half))}"]
     lines = ["v0 = abs(x)", "v1 = sub(v0, c0)", "v2 = mul(v0, v0)"]
-    ppc, ppl, pout = _horner("v2", [rnd(c) for c in pc], 7, 3)
+    ppc, ppl, pout = scheme[p_scheme]("v2", [rnd(c) for c in pc], 8, 3)
     v = 3 + len(ppl)
     lines += ppl + [f"v{v} = mul(v0, v2)", f"v{v + 1} = fma(v{v}, {pout}, v0)"]
     small, v = f"v{v + 1}", v + 2
     lines += [f"v{v} = min(v0, c1)", f"v{v + 1} = mul(v{v}, c2)", f"v{v + 2} = rint(v{v + 1})",
               f"v{v + 3} = fma(v{v + 2}, c3, v{v})"] + ([] if one else [f"v{v + 4} = fma(v{v + 2}, c4, v{v + 3})"])
     k, r, v = f"v{v + 2}", f"v{v + 3}" if one else f"v{v + 4}", v + (4 if one else 5)
-    wpc, wpl, wout = _estrin(r, [rnd(c) for c in wc], 7 + len(ppc), v)
+    wpc, wpl, wout = scheme[w_scheme](r, [rnd(c) for c in wc], 8 + len(ppc), v)
     v += len(wpl)
-    lines += wpl + [f"v{v} = pow2({k})", f"v{v + 1} = mul(v{v}, {r})", f"v{v + 2} = add(v{v}, c5)",
-                    f"v{v + 3} = fma(v{v + 1}, {wout}, v{v + 2})", f"v{v + 4} = div(c6, v{v + 3})",
-                    f"v{v + 5} = sub(c5, v{v + 4})", f"v{v + 6} = select(v1, {small}, v{v + 5})",
-                    f"v{v + 7} = copysign(v{v + 6}, x)", f"return v{v + 7}"]
-    return parse_program("\n".join(cs + ppc + wpc + lines)).simplify()   # without lo: c4 unused
+    if scaled:
+        lines += wpl + [f"v{v} = pow2({k})", f"v{v + 1} = mul(v{v}, {r})", f"v{v + 2} = add(v{v}, c5)",
+                        f"v{v + 3} = fma(v{v + 1}, {wout}, v{v + 2})"]
+    else:
+        lines += wpl + [f"v{v} = pow2({k})", f"v{v + 1} = mul({r}, {wout})", f"v{v + 2} = add(v{v}, c5)",
+                        f"v{v + 3} = fma(v{v}, v{v + 1}, v{v + 2})"]
+    d, v = f"v{v + 3}", v + 4
+    if form == "quot":
+        lines += [f"v{v} = sub({d}, c6)", f"v{v + 1} = div(v{v}, {d})"]
+    else:
+        lines += [f"v{v} = div(c6, {d})", f"v{v + 1} = sub(c5, v{v})"]
+    large, v = f"v{v + 1}", v + 2
+    if top:
+        lines += [f"v{v} = sub(v0, c7)", f"v{v + 1} = select(v{v}, {large}, c5)"]
+        large, v = f"v{v + 1}", v + 2
+    lines += [f"v{v} = select(v1, {small}, {large})", f"v{v + 1} = copysign(v{v}, x)", f"return v{v + 1}"]
+    return parse_program("\n".join(cs + ppc + wpc + lines)).simplify()   # unused constants go
+
+
+def _tanh(fmt: Format, degree: int) -> Program:
+    return tanh_program(fmt, degree)
 
 
 TEMPLATES.register("exp", Template("exp", ("exp",), ("min", "max", "mul", "rint", "fma", "ldexp"), _exp,
@@ -246,9 +330,10 @@ TEMPLATES.register("exp_pow2c", Template("exp_pow2c", ("exp",), ("min", "max", "
                                          "(one op more, half the rounding error of r)"))
 TEMPLATES.register("tanh", Template("tanh", ("tanh",), ("abs", "sub", "mul", "fma", "min", "rint", "add", "div",
                                                         "pow2", "select", "copysign"), _tanh,
-                                    "odd polynomial in a^2 below a cut, 1 - 2 / (e^2a + 1) above (Cody-Waite "
-                                    "reduction, e^2a = 2^k (1 + r W(r)) never rounded alone), joined by select, "
-                                    "sign by copysign", saturates=False))
+                                    "odd polynomial in a^2 below a cut, (D - 2) / D, D = e^2a + 1, above "
+                                    "(Cody-Waite reduction, D = (2^k r) W(r) + 2^k + 1 in one fma), joined by "
+                                    "select, 1 selected where tanh rounds to 1, sign by copysign",
+                                    saturates=False))
 TEMPLATES.register("exp2", Template("exp2", ("exp2",), ("min", "max", "rint", "sub", "fma", "ldexp"), _exp2,
                                     "reduction by rint(x), Horner kernel, ldexp"))
 

@@ -9,7 +9,7 @@ from numsearch.evaluators.domain import whole_domain
 from numsearch.primitives.formats import FORMATS
 from numsearch.primitives.interpret import evaluate
 from numsearch.search.init import INITS
-from numsearch.search.templates import TEMPLATES, template_programs
+from numsearch.search.templates import TEMPLATES, tanh_cut, tanh_program, tanh_w_degree, template_programs
 
 F32 = FORMATS["float32"]
 
@@ -47,18 +47,41 @@ def test_template_init_sows_every_degree_within_max_ops():
 
 
 def test_tanh_template_is_odd_saturates_and_joins_its_pieces_at_the_cut():
-    """tanh: odd (the sign by copysign, -0 kept), exactly 1 from the clamp on, NaN gives
-    NaN; at degree 6 both pieces are within 1 ulp on every float32 on either side of the
-    cut (0.95) and around the clamp (9.1), where a wrong join or clamp would show."""
-    prog = TEMPLATES["tanh"].build(F32, 6)
+    """tanh: odd (the sign by copysign, -0 kept), exactly 1 from 13 ln 2 on and 1 - 2^-24
+    between the clamp (8.56, below 8.66 where D = e^2a + 1 reaches 2^25 and D - 2 would be
+    a tie) and there, NaN gives NaN; at degree 4 both pieces are within 1 ulp on every float32 on
+    either side of the cut (0.69) and around the clamp and 13 ln 2, where a wrong join,
+    clamp or saturation would show."""
+    prog = TEMPLATES["tanh"].build(F32, 4)
+    cut = tanh_cut(24, 4)
+    assert 0.6 < cut < 0.8 and tanh_w_degree(24) == 5
     u = lambda a, b: np.arange(np.float32(a).view(np.int32), np.float32(b).view(np.int32), dtype=np.int32).view(
         np.float32).astype(np.float64)
-    x = np.concatenate([u(0.94, 0.96), u(8.9, 9.3), u(2.0 ** -20, 2.0 ** -19)])
+    x = np.concatenate([u(cut - 0.01, cut + 0.01), u(8.5, 8.7), u(8.95, 9.1), u(2.0 ** -20, 2.0 ** -19)])
     for s in (1.0, -1.0):
         y = evaluate(prog, s * x, "float32")
         ref = np.tanh(s * x)
         ulp = np.spacing(np.abs(ref).astype(np.float32)).astype(np.float64)
         assert np.max(np.abs(y - ref) / ulp) < 1.0
+    y = evaluate(prog, np.array([8.7, 9.0, 9.02, 50.0]), "float32")
+    assert list(y) == [1.0 - 2.0 ** -24, 1.0 - 2.0 ** -24, 1.0, 1.0]
     y = evaluate(prog, np.array([-0.0, 0.0, 9.1, 50.0, np.inf, -np.inf, np.nan]), "float32")
     assert np.signbit(y[0]) and not np.signbit(y[1]) and y[0] == 0 == y[1]
     assert list(y[2:6]) == [1.0, 1.0, 1.0, -1.0] and np.isnan(y[6])
+
+
+def test_tanh_variants_differ_where_they_say():
+    """The ``sub`` form clamps at 9.1 and has no saturation select; the ``quot`` form
+    without ``top`` is (D - 2) / D at 9.1, a tie for D in [2^25, 2^26): off by about an ulp
+    there, which the ``top`` clamp and select repair; Horner and Estrin schemes and the
+    unscaled denominator give programs of the counted sizes."""
+    base = tanh_program(F32, 6, cut=0.95, w_degree=5, form="sub", top=False)
+    assert base.ops == 29 and "div(c" in base.text()
+    assert tanh_program(F32, 6, cut=0.95, w_degree=5, form="sub", top=False, w_scheme="horner").ops == 28
+    assert tanh_program(F32, 6, cut=0.95, w_degree=5, form="sub", top=False, scaled=False).ops == 29
+    x = np.linspace(8.70, 8.95, 2001)
+    ref = np.tanh(x)
+    ulp = np.spacing(np.abs(ref).astype(np.float32)).astype(np.float64)
+    tie = evaluate(tanh_program(F32, 4, top=False), x, "float32")
+    fixed = evaluate(tanh_program(F32, 4), x, "float32")
+    assert np.max(np.abs(tie - ref) / ulp) > 1.0 > np.max(np.abs(fixed - ref) / ulp)
