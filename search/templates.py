@@ -18,7 +18,7 @@ interval); the fitter refines them.
   the fast export builds from exponent bits in two instructions; cheaper
   than ldexp, less accurate (r reaches ln 2).
 - ``exp2``: the same as ``exp`` with k = rint(x), r = x - k (exact), 2^r by Horner.
-- ``tanh``: two pieces joined by ``select`` on a = |x| - cut, the sign put
+- ``tanh``: two pieces joined by ``select`` on cut - |x|, the sign put
   back last by ``copysign``.  Below the cut: a + (a t) P(t), t = a^2, P of the
   given degree by Horner (the correction is under 30% of the result, so its
   rounding errors stay well under an ulp); the cut is
@@ -281,7 +281,7 @@ def tanh_program(fmt: Format, degree: int, *, w_degree: int | None = None, cut: 
     cs = [f"c0 = {_hex(rnd(cut))}", f"c1 = {_hex(rnd(cap))}", f"c2 = {_hex(rnd(1 / half))}",
           f"c3 = {_hex(-rnd(half) if one else -lhi)}", f"c4 = {_hex(0.0 if one else rnd(-(half - lhi)))}",
           f"c5 = {_hex(1.0)}", f"c6 = {_hex(2.0)}", f"c7 = {_hex(rnd((p + 2) * half))}"]
-    lines = ["v0 = abs(x)", "v1 = sub(v0, c0)", "v2 = mul(v0, v0)"]
+    lines = ["v0 = abs(x)", "v1 = sub(c0, v0)", "v2 = mul(v0, v0)"]
     ppc, ppl, pout = scheme[p_scheme]("v2", [rnd(c) for c in pc], 8, 3)
     v = 3 + len(ppl)
     lines += ppl + [f"v{v} = mul(v0, v2)", f"v{v + 1} = fma(v{v}, {pout}, v0)"]
@@ -306,7 +306,11 @@ def tanh_program(fmt: Format, degree: int, *, w_degree: int | None = None, cut: 
     if top:
         lines += [f"v{v} = sub(v0, c7)", f"v{v + 1} = select(v{v}, {large}, c5)"]
         large, v = f"v{v + 1}", v + 2
-    lines += [f"v{v} = select(v1, {small}, {large})", f"v{v + 1} = copysign(v{v}, x)", f"return v{v + 1}"]
+    # the join on cut - a (not a - cut): a NaN compare picks the small piece, whose value is NaN
+    # (the large one's is 1 with top), in the interpreter and in the fast export (a compare,
+    # false for NaN) alike; of the two orders of this select and the top one that keep NaN,
+    # this one compiles to the faster loop (0.74 against 0.70 times jnp.tanh)
+    lines += [f"v{v} = select(v1, {large}, {small})", f"v{v + 1} = copysign(v{v}, x)", f"return v{v + 1}"]
     return parse_program("\n".join(cs + ppc + wpc + lines)).simplify()   # unused constants go
 
 

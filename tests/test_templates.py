@@ -65,6 +65,11 @@ def test_tanh_template_is_odd_saturates_and_joins_its_pieces_at_the_cut():
         assert np.max(np.abs(y - ref) / ulp) < 1.0
     y = evaluate(prog, np.array([8.7, 9.0, 9.02, 50.0]), "float32")
     assert list(y) == [1.0 - 2.0 ** -24, 1.0 - 2.0 ** -24, 1.0, 1.0]
+    pytest.importorskip("jax")
+    from numsearch.search.exported import load_exported
+    fast = load_exported(prog, "float32", to="jax")     # its selects are compares, false for NaN
+    y = np.asarray(fast.approx(np.float32([np.nan, -np.nan, 9.02, -50.0, 8.7])))
+    assert np.isnan(y[0]) and np.isnan(y[1]) and list(y[2:]) == [1.0, -1.0, np.float32(1.0 - 2.0 ** -24)]
     y = evaluate(prog, np.array([-0.0, 0.0, 9.1, 50.0, np.inf, -np.inf, np.nan]), "float32")
     assert np.signbit(y[0]) and not np.signbit(y[1]) and y[0] == 0 == y[1]
     assert list(y[2:6]) == [1.0, 1.0, 1.0, -1.0] and np.isnan(y[6])
