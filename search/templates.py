@@ -269,14 +269,14 @@ def tanh_program(fmt: Format, degree: int, *, w_degree: int | None = None, cut: 
     w_degree = tanh_w_degree(p) if w_degree is None else w_degree
     cut = tanh_cut(p, degree) if cut is None else cut
     ln2 = math.log(2)
+    half = ln2 / 2
     # with top: a clamp where D < 2^(p+1) (D - 2 exact) and 1 - tanh < 1.5 2^-p (every a past it
     # rounds to 1 - 2^-p, as the clamped result does): the middle of that range (float32: 8.563,
     # in [8.462, 8.664]), so that the fitter's small moves of it change nothing
-    cap = rnd((math.log(2.0 ** (p + 1) - 1) + p * math.log(2) - math.log(0.75)) / 4) if top else 9.1
-    half = ln2 / 2
+    cap = rnd((math.log(2.0 ** (p + 1) - 1) + p * ln2 - math.log(0.75)) / 4) if top else 9.1
     lhi = math.ldexp(round(math.ldexp(half, 16)), -16)                  # k * lhi exact for k < 2^7
     pc, wc = _tanh_p(cut, degree), _tanh_w(w_degree)
-    one = _one_constant_ok(rnd(half), half, cut, cap, fmt.precision)
+    one = _one_constant_ok(rnd(half), half, cut, cap, p)
     scheme = {"horner": _horner, "estrin": _estrin}
     cs = [f"c0 = {_hex(rnd(cut))}", f"c1 = {_hex(rnd(cap))}", f"c2 = {_hex(rnd(1 / half))}",
           f"c3 = {_hex(-rnd(half) if one else -lhi)}", f"c4 = {_hex(0.0 if one else rnd(-(half - lhi)))}",
@@ -291,12 +291,10 @@ def tanh_program(fmt: Format, degree: int, *, w_degree: int | None = None, cut: 
     k, r, v = f"v{v + 2}", f"v{v + 3}" if one else f"v{v + 4}", v + (4 if one else 5)
     wpc, wpl, wout = scheme[w_scheme](r, [rnd(c) for c in wc], 8 + len(ppc), v)
     v += len(wpl)
-    if scaled:
-        lines += wpl + [f"v{v} = pow2({k})", f"v{v + 1} = mul(v{v}, {r})", f"v{v + 2} = add(v{v}, c5)",
-                        f"v{v + 3} = fma(v{v + 1}, {wout}, v{v + 2})"]
-    else:
-        lines += wpl + [f"v{v} = pow2({k})", f"v{v + 1} = mul({r}, {wout})", f"v{v + 2} = add(v{v}, c5)",
-                        f"v{v + 3} = fma(v{v}, v{v + 1}, v{v + 2})"]
+    # D = (2^k r) W + (2^k + 1), or unscaled 2^k (r W) + (2^k + 1)
+    mul, fma = ((f"v{v}, {r}", f"v{v + 1}, {wout}") if scaled else (f"{r}, {wout}", f"v{v}, v{v + 1}"))
+    lines += wpl + [f"v{v} = pow2({k})", f"v{v + 1} = mul({mul})", f"v{v + 2} = add(v{v}, c5)",
+                    f"v{v + 3} = fma({fma}, v{v + 2})"]
     d, v = f"v{v + 3}", v + 4
     if form == "quot":
         lines += [f"v{v} = sub({d}, c6)", f"v{v + 1} = div(v{v}, {d})"]
