@@ -6,8 +6,9 @@ one core (``search.timing.speed_ratio_program``: median and quartiles of
 interleaved measurements).
 
 The variants are ``search.templates.tanh_program`` with other settings: the
-evaluation scheme of each polynomial, the degrees, the form of the
-denominator and of the large piece, the cut, the clamp.  They are the template's
+small piece (a rational with its own division, or a polynomial), the
+evaluation scheme of each polynomial, the degrees, the large piece divided
+through by 2^k or not, its form, the cut, the clamp.  They are the template's
 coefficients (least squares on Chebyshev nodes, rounded to float32), not
 refitted: what a search starts from.  Each exhaustive check takes about a
 minute on two cores.
@@ -31,27 +32,34 @@ from numsearch.search.exported import check_exported  # noqa: E402
 from numsearch.search.templates import tanh_program  # noqa: E402
 from numsearch.search.timing import speed_ratio_program  # noqa: E402
 
-_SUB6 = dict(degree=6, w_degree=5, cut=0.95, form="sub", top=False)
+_OLD = dict(small="poly", down=False)           # the small piece a polynomial, D scaled up by 2^k
+_SUB6 = dict(_OLD, degree=6, w_degree=5, cut=0.95, form="sub", top=False)
 VARIANTS = {   # name: (what it is, tanh_program's settings)
-    "shipped": ("the template, degree 4: cut 0.69, (D - 2) / D, clamp 8.563 and 1 from 13 ln 2 on", {}),
-    "sub": ("the previous template: cut 0.95, P of degree 6, 1 - 2 / D, clamp 9.1", _SUB6),
-    "sub-horner-unscaled": ("as sub, W by Horner and D = 2^k (r W) + (2^k + 1): the template before",
+    "shipped": ("the template, degree 1: a + (a t) N(t) / (t + q0) below 0.69, (V - 2^(1-k)) / V above, "
+                "V = D 2^-k; clamp 8.563, numerator V from 13 ln 2 on", dict(degree=1)),
+    "rat-up": ("as shipped, D = (2^k r) W + (2^k + 1) and (D - 2) / D: 2^k r one op more", dict(degree=1, down=False)),
+    "poly-down": ("as shipped, P of degree 4 below the cut (four fmas, no division)", dict(degree=4, small="poly")),
+    "poly-up": ("P of degree 4 and (D - 2) / D: the template before this session but for its saturation "
+                "(the numerator D selected, not the result 1)", dict(_OLD, degree=4)),
+    "rat2": ("as shipped, N of degree 2 (cut 0.95)", dict(degree=2)),
+    "sub": ("cut 0.95, P of degree 6, 1 - 2 / D, clamp 9.1", _SUB6),
+    "sub-horner-unscaled": ("as sub, W by Horner and D = 2^k (r W) + (2^k + 1)",
                             dict(_SUB6, w_scheme="horner", scaled=False)),
     "sub-horner": ("as sub, W by Horner", dict(_SUB6, w_scheme="horner")),
     "sub-estrin-both": ("as sub, P by Estrin too", dict(_SUB6, p_scheme="estrin")),
     "sub-w4": ("as sub, W of degree 4 (one fma less)", dict(_SUB6, w_degree=4)),
     "sub-p5": ("as sub, P of degree 5 (one fma less)", dict(_SUB6, degree=5)),
-    "no-top": ("as shipped, clamped at 9.1 without the select: D - 2 a tie for D in [2^25, 2^26)",
-               dict(top=False)),
-    "p5": ("as shipped, P of degree 5 (cut 0.88)", dict(degree=5)),
-    "p4-w4": ("as shipped, W of degree 4", dict(w_degree=4)),
+    "no-top": ("as poly-up, clamped at 9.1 without the select: D - 2 a tie for D in [2^25, 2^26)",
+               dict(_OLD, degree=4, top=False)),
+    "p5": ("as poly-up, P of degree 5 (cut 0.88)", dict(_OLD, degree=5)),
+    "p4-w4": ("as poly-up, W of degree 4", dict(_OLD, degree=4, w_degree=4)),
 }
 
 
 def measure(name: str, measurements: int) -> str:
     what, kw = VARIANTS[name]
     kw = dict(kw)
-    degree = kw.pop("degree", 4)
+    degree = kw.pop("degree")
     prog = tanh_program(FORMATS["float32"], degree, **kw)
     lo, hi = whole_domain("tanh", FORMATS["float32"])
     res = check_exported(prog, "tanh", lo, hi, "float32", to="jax", ref_check=0)

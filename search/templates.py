@@ -19,25 +19,28 @@ interval); the fitter refines them.
   than ldexp, less accurate (r reaches ln 2).
 - ``exp2``: the same as ``exp`` with k = rint(x), r = x - k (exact), 2^r by Horner.
 - ``tanh``: two pieces joined by ``select`` on cut - |x|, the sign put
-  back last by ``copysign``.  Below the cut: a + (a t) P(t), t = a^2, P of the
-  given degree by Horner (the correction is under 30% of the result, so its
-  rounding errors stay well under an ulp); the cut is
-  the largest where P meets 2^-(p+2) (``tanh_cut``; float32, degree 4: 0.69).
-  Above: (D - 2) / D, D = e^2a + 1, with 2a = k ln 2 + 2r (Cody-Waite: ln 2 / 2
+  back last by ``copysign``.  Below the cut: a + (a t) N(t) / (t + q0), t = a^2,
+  N of the given degree (a rational fit with its own division; the correction is
+  under 16% of the result, so its rounding errors stay well under an ulp); the cut
+  is the largest where it meets 2^-(p+2.5) (``tanh_cut``; float32, degree 1:
+  0.69).  Above: (D - 2) / D, D = e^2a + 1, with 2a = k ln 2 + 2r (Cody-Waite: ln 2 / 2
   in hi and lo, or as one value of the format where that is close enough, as
   in float32: ``_one_constant_ok``), e^2r = 1 + r W(r), W by Estrin's scheme
   (``_estrin``) of the least degree that meets 2^-(p+3) (``tanh_w_degree``;
-  float32: 5), and D as one fma, (2^k r) W + (2^k + 1) (2^k r is exact), so
-  that neither e^2a nor r W is rounded on its own; D - 2 is exact while
-  D < 2^(p+1), so a is clamped below (p + 1) ln 2 / 2 (float32: at 8.563,
-  past which every result rounds to 1 - 2^-24 until 13 ln 2) and 1 is selected
-  from (p + 2) ln 2 / 2 on, where tanh rounds to 1.  ``tanh_program`` builds
-  the variants ``benchmarks/tanh_variants.py`` measures.  Coefficients start
-  at a least-squares fit (float64 tanh and exp on Chebyshev nodes), not at
-  Taylor values: the Taylor series of tanh converges slowly near the cut.
+  float32: 5), computed divided through by 2^k: V = D 2^-k = r W + (1 + 2^-k) in
+  one fma and (V - 2^(1-k)) / V, so that neither e^2a nor r W is rounded on its
+  own and no 2^k r is formed; V - 2^(1-k) is exact while D < 2^(p+1), so a is
+  clamped below (p + 1) ln 2 / 2 (float32: at 8.563, past which every result
+  rounds to 1 - 2^-24 until 13 ln 2), and from (p + 2) ln 2 / 2 on, where tanh
+  rounds to 1, the numerator V is selected for V - 2^(1-k).  ``tanh_program`` builds
+  the variants ``benchmarks/tanh_variants.py`` measures (a polynomial small piece,
+  D scaled up, 1 - 2 / D, other schemes).  Coefficients start at least-squares fits
+  (float64 tanh and exp on Chebyshev nodes), not at Taylor values: the Taylor series
+  of tanh converges slowly near the cut.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -225,15 +228,56 @@ def _rel_err(f, coeffs: list[float], lo: float, hi: float) -> float:
     return float(np.max(np.abs(f(u, np.polyval(coeffs[::-1], u)))))
 
 
-def tanh_cut(precision: int, degree: int) -> float:
-    """The largest cut (0.30 to 0.95, by 0.01) below which a + a t P(t), P of ``degree``, is within
-    2^-(precision + 2) of tanh relatively (float32, degree 4: 0.69; degree 6: 0.95)."""
+def _tanh_r(cut: float, degree: int) -> tuple[list[float], float]:
+    """The rational small piece: tanh(a) = a + (a t) N(t) / (t + q0), t = a^2, N of ``degree``:
+    (N's coefficients, u^0 first; q0), fitted on [0, cut^2] by linearised least squares (N - Z q0 =
+    Z t for Z = (tanh(a) / a - 1) / t; five Sanathanan-Koerner passes, each weighted by the error
+    the fit adds relative to tanh(a) over the last denominator, then Lawson passes toward the
+    minimax)."""
     import numpy as np
+    lo, hi = 1e-6, cut * cut
+    t = (lo + hi) / 2 + (hi - lo) / 2 * np.cos(np.pi * (np.arange(400) + 0.5) / 400)
+    a = np.sqrt(t)
+    z = (np.tanh(a) / a - 1) / t
+    w = a * t / np.tanh(a)
+    m = np.hstack([np.vander(t, degree + 1, increasing=True), -z[:, None]])
+    den, law, best = np.ones_like(t), np.ones_like(t), None
+    for i in range(40):
+        ww = w * law / np.abs(den)
+        sol = np.linalg.lstsq(m * ww[:, None], z * t * ww, rcond=None)[0]
+        den = t + sol[-1]
+        err = np.abs((np.polyval(sol[-2::-1], t) / den - z) * w)
+        if best is None or err.max() < best[0]:
+            best = (err.max(), sol)
+        if i >= 5:
+            law = law * (err / err.max()) ** 0.5 + 1e-6
+    return [float(c) for c in best[1][:-1]], float(best[1][-1])
+
+
+def _tanh_small_err(cut: float, degree: int, small: str) -> float:
+    """Max error, relative to tanh, of the small piece of ``small`` form (float64) on [0, cut]."""
+    import numpy as np
+    t = np.linspace(1e-6, cut * cut, 2001)
+    a = np.sqrt(t)
+    if small == "rat":
+        nc, q0 = _tanh_r(cut, degree)
+        corr = np.polyval(nc[::-1], t) / (t + q0)
+    else:
+        corr = np.polyval(_tanh_p(cut, degree)[::-1], t)
+    return float(np.max(np.abs((a + a * t * corr) / np.tanh(a) - 1)))
+
+
+@functools.lru_cache(maxsize=None)
+def tanh_cut(precision: int, degree: int, small: str = "poly") -> float:
+    """The largest cut (0.30 to 0.95, by 0.01) below which the small piece of ``degree`` is within
+    2^-(precision + 2) of tanh relatively, for ``small = "poly"`` (float32, degree 4: 0.69;
+    degree 6: 0.95), and within 2^-(precision + 2.5) for ``"rat"``, whose division adds its
+    rounding (float32, degree 1: 0.69)."""
+    import numpy as np
+    bound = 2.0 ** -(precision + (2.5 if small == "rat" else 2))
     best = 0.3
     for c in np.arange(0.30, 0.955, 0.01):
-        err = _rel_err(lambda t, p: (np.sqrt(t) + np.sqrt(t) * t * p) / np.tanh(np.sqrt(np.maximum(t, 1e-300))) - 1,
-                       _tanh_p(float(c), degree), 1e-6, float(c) ** 2)
-        if err <= 2.0 ** -(precision + 2):
+        if _tanh_small_err(float(c), degree, small) <= bound:
             best = float(round(c, 2))
     return best
 
@@ -249,25 +293,34 @@ def tanh_w_degree(precision: int) -> int:
     return 12
 
 
-def tanh_program(fmt: Format, degree: int, *, w_degree: int | None = None, cut: float | None = None,
-                 w_scheme: str = "estrin", p_scheme: str = "horner", scaled: bool = True,
-                 form: str = "quot", top: bool = True) -> Program:
+def tanh_program(fmt: Format, degree: int, *, small: str = "rat", down: bool = True,
+                 w_degree: int | None = None, cut: float | None = None, w_scheme: str = "estrin",
+                 p_scheme: str = "horner", scaled: bool = True, form: str = "quot", top: bool = True) -> Program:
     """The ``tanh`` template and its variants (``benchmarks/tanh_variants.py`` measures them).
 
-    P of ``degree`` below ``cut`` (default ``tanh_cut``), W of ``w_degree`` (default
-    ``tanh_w_degree``) above, each by ``"horner"`` or ``"estrin"``; ``scaled``: the
-    denominator as (2^k r) W + (2^k + 1), else 2^k (r W) + (2^k + 1) (r W rounded once
-    more); ``form``: the large piece as ``"quot"``, (D - 2) / D (D - 2 is exact while
-    D < 2^(p+1), p the precision: no rounding of 2 / D, which ``"sub"``, 1 - 2 / D, has);
-    ``top``: a clamped below (p + 1) ln 2 / 2 (D < 2^(p+1)) where every larger a rounds to
-    1 - 2^-p as the clamped result does, and 1 selected from (p + 2) ln 2 / 2 on, where tanh
-    rounds to 1 (two ops; without them, "quot" clamps at 9.1 and D - 2 is a tie where D
-    passes 2^(p+1): 1.25 ulp in float32).
-    ``"sub"`` without ``top`` clamps at 9.1 (past it tanh rounds to 1 in float32)."""
+    Below ``cut`` (default ``tanh_cut``) the small piece: ``small = "rat"``, a + (a t) N(t) / (t + q0),
+    N of ``degree`` (its own division; the correction is under 16% of the result, so the rounding
+    of N, t + q0 and the quotient moves it by well under an ulp), or ``"poly"``, a + (a t) P(t), P of
+    ``degree`` by ``p_scheme``.  Above it, W of ``w_degree`` (default ``tanh_w_degree``) by
+    ``w_scheme`` (``"horner"`` or ``"estrin"``) and the large piece ``form``: ``"quot"``,
+    (D - 2) / D (D - 2 is exact while D < 2^(p+1), p the precision: no rounding of 2 / D, which
+    ``"sub"``, 1 - 2 / D, has).  ``down`` (quot only): D divided through by 2^k, V = D 2^-k =
+    e^2r + 2^-k = r W + (1 + 2^-k) in one fma and (V - 2^(1-k)) / V, the same quotient as
+    (D - 2) / D (scaling by 2^-k is exact) without the product 2^k r: -k = rint(-2a / ln 2),
+    2^(1-k) = pow2(-k + 1), which the fast export shifts out of the rint's bits; else D = (2^k r) W + (2^k + 1), or with ``scaled`` off 2^k (r W) + (2^k + 1)
+    (r W rounded once more).  ``top``: a clamped below (p + 1) ln 2 / 2 (D < 2^(p+1)) where
+    every larger a rounds to 1 - 2^-p as the clamped result does, and 1 from (p + 2) ln 2 / 2
+    on, where tanh rounds to 1: "quot" selects the numerator D (V) for D - 2 (V - 2^(1-k)), so
+    the quotient is 1 (the fast export: a masked subtraction, no blend), "sub" selects the result
+    1 (two ops; without them, "quot" clamps at 9.1 and D - 2 is a tie where D passes 2^(p+1):
+    1.25 ulp in float32).  ``"sub"`` without ``top`` clamps at 9.1 (past it tanh rounds
+    to 1 in float32)."""
+    if down and form != "quot":
+        raise ValueError("tanh_program: down needs form 'quot'")
     rnd = lambda v: _rnd(fmt, v)
     p = fmt.precision
     w_degree = tanh_w_degree(p) if w_degree is None else w_degree
-    cut = tanh_cut(p, degree) if cut is None else cut
+    cut = tanh_cut(p, degree, small) if cut is None else cut
     ln2 = math.log(2)
     half = ln2 / 2
     # with top: a clamp where D < 2^(p+1) (D - 2 exact) and 1 - tanh < 1.5 2^-p (every a past it
@@ -275,40 +328,71 @@ def tanh_program(fmt: Format, degree: int, *, w_degree: int | None = None, cut: 
     # in [8.462, 8.664]), so that the fitter's small moves of it change nothing
     cap = rnd((math.log(2.0 ** (p + 1) - 1) + p * ln2 - math.log(0.75)) / 4) if top else 9.1
     lhi = math.ldexp(round(math.ldexp(half, 16)), -16)                  # k * lhi exact for k < 2^7
-    pc, wc = _tanh_p(cut, degree), _tanh_w(w_degree)
+    wc = _tanh_w(w_degree)
     one = _one_constant_ok(rnd(half), half, cut, cap, p)
     scheme = {"horner": _horner, "estrin": _estrin}
-    cs = [f"c0 = {_hex(rnd(cut))}", f"c1 = {_hex(rnd(cap))}", f"c2 = {_hex(rnd(1 / half))}",
-          f"c3 = {_hex(-rnd(half) if one else -lhi)}", f"c4 = {_hex(0.0 if one else rnd(-(half - lhi)))}",
-          f"c5 = {_hex(1.0)}", f"c6 = {_hex(2.0)}", f"c7 = {_hex(rnd((p + 2) * half))}"]
+    sg = 1.0 if down else -1.0            # down: the reduction's k is -k, r = a + (-k) ln 2 / 2
+    cs = [f"c0 = {_hex(rnd(cut))}", f"c1 = {_hex(rnd(cap))}", f"c2 = {_hex(-sg * rnd(1 / half))}",
+          f"c3 = {_hex(sg * (rnd(half) if one else lhi))}",
+          f"c4 = {_hex(0.0 if one else sg * rnd(half - lhi))}",
+          f"c5 = {_hex(1.0)}", f"c6 = {_hex(0.5 if down else 2.0)}", f"c7 = {_hex(rnd((p + 2) * half))}"]
     lines = ["v0 = abs(x)", "v1 = sub(c0, v0)", "v2 = mul(v0, v0)"]
-    ppc, ppl, pout = scheme[p_scheme]("v2", [rnd(c) for c in pc], 8, 3)
-    v = 3 + len(ppl)
+    if small == "rat":
+        nc, q0 = _tanh_r(cut, degree)
+        ppc, ppl, pout = _horner("v2", [rnd(c) for c in nc], 9, 3)
+        ppc.insert(0, f"c8 = {_hex(rnd(q0))}")
+        v = 3 + len(ppl)
+        ppl += [f"v{v} = add(v2, c8)", f"v{v + 1} = div({pout}, v{v})"]
+        pout, v = f"v{v + 1}", v + 2
+        first_w = 10 + degree
+    else:
+        ppc, ppl, pout = scheme[p_scheme]("v2", [rnd(c) for c in _tanh_p(cut, degree)], 8, 3)
+        v = 3 + len(ppl)
+        first_w = 8 + len(ppc)
     lines += ppl + [f"v{v} = mul(v0, v2)", f"v{v + 1} = fma(v{v}, {pout}, v0)"]
-    small, v = f"v{v + 1}", v + 2
+    small_out, v = f"v{v + 1}", v + 2
     lines += [f"v{v} = min(v0, c1)", f"v{v + 1} = mul(v{v}, c2)", f"v{v + 2} = rint(v{v + 1})",
               f"v{v + 3} = fma(v{v + 2}, c3, v{v})"] + ([] if one else [f"v{v + 4} = fma(v{v + 2}, c4, v{v + 3})"])
     k, r, v = f"v{v + 2}", f"v{v + 3}" if one else f"v{v + 4}", v + (4 if one else 5)
-    wpc, wpl, wout = scheme[w_scheme](r, [rnd(c) for c in wc], 8 + len(ppc), v)
+    wpc, wpl, wout = scheme[w_scheme](r, [rnd(c) for c in wc], first_w, v)
     v += len(wpl)
-    # D = (2^k r) W + (2^k + 1), or unscaled 2^k (r W) + (2^k + 1)
-    mul, fma = ((f"v{v}, {r}", f"v{v + 1}, {wout}") if scaled else (f"{r}, {wout}", f"v{v}, v{v + 1}"))
-    lines += wpl + [f"v{v} = pow2({k})", f"v{v + 1} = mul({mul})", f"v{v + 2} = add(v{v}, c5)",
-                    f"v{v + 3} = fma({fma}, v{v + 2})"]
-    d, v = f"v{v + 3}", v + 4
-    if form == "quot":
-        lines += [f"v{v} = sub({d}, c6)", f"v{v + 1} = div(v{v}, {d})"]
+    lines += wpl
+    if down:
+        # g = 2^(1-k) = pow2(-k + 1) (the fast export shifts it out of the rint's bits, the + 1 in
+        # the shift constant), V = r W + (1 + g / 2), V - g exact
+        lines += [f"v{v} = add({k}, c5)", f"v{v + 1} = pow2(v{v})", f"v{v + 2} = fma(v{v + 1}, c6, c5)",
+                  f"v{v + 3} = fma({r}, {wout}, v{v + 2})", f"v{v + 4} = sub(v{v + 3}, v{v + 1})"]
+        d, num, v = f"v{v + 3}", f"v{v + 4}", v + 5
+        if top:
+            lines += [f"v{v} = sub(v0, c7)", f"v{v + 1} = select(v{v}, {num}, {d})"]
+            num, v = f"v{v + 1}", v + 2
+        lines += [f"v{v} = div({num}, {d})"]
+        large, v = f"v{v}", v + 1
     else:
-        lines += [f"v{v} = div(c6, {d})", f"v{v + 1} = sub(c5, v{v})"]
-    large, v = f"v{v + 1}", v + 2
-    if top:
-        lines += [f"v{v} = sub(v0, c7)", f"v{v + 1} = select(v{v}, {large}, c5)"]
-        large, v = f"v{v + 1}", v + 2
+        # D = (2^k r) W + (2^k + 1), or unscaled 2^k (r W) + (2^k + 1)
+        mul, fma = ((f"v{v}, {r}", f"v{v + 1}, {wout}") if scaled else (f"{r}, {wout}", f"v{v}, v{v + 1}"))
+        lines += [f"v{v} = pow2({k})", f"v{v + 1} = mul({mul})", f"v{v + 2} = add(v{v}, c5)",
+                  f"v{v + 3} = fma({fma}, v{v + 2})"]
+        d, v = f"v{v + 3}", v + 4
+        if form == "quot":
+            lines += [f"v{v} = sub({d}, c6)"]
+            num, v = f"v{v}", v + 1
+            if top:
+                lines += [f"v{v} = sub(v0, c7)", f"v{v + 1} = select(v{v}, {num}, {d})"]
+                num, v = f"v{v + 1}", v + 2
+            lines += [f"v{v} = div({num}, {d})"]
+            large, v = f"v{v}", v + 1
+        else:
+            lines += [f"v{v} = div(c6, {d})", f"v{v + 1} = sub(c5, v{v})"]
+            large, v = f"v{v + 1}", v + 2
+            if top:
+                lines += [f"v{v} = sub(v0, c7)", f"v{v + 1} = select(v{v}, {large}, c5)"]
+                large, v = f"v{v + 1}", v + 2
     # the join on cut - a (not a - cut): a NaN compare picks the small piece, whose value is NaN
     # (the large one's is 1 with top), in the interpreter and in the fast export (a compare,
     # false for NaN) alike; of the two orders of this select and the top one that keep NaN,
     # this one compiles to the faster loop (0.74 against 0.70 times jnp.tanh)
-    lines += [f"v{v} = select(v1, {large}, {small})", f"v{v + 1} = copysign(v{v}, x)", f"return v{v + 1}"]
+    lines += [f"v{v} = select(v1, {large}, {small_out})", f"v{v + 1} = copysign(v{v}, x)", f"return v{v + 1}"]
     return parse_program("\n".join(cs + ppc + wpc + lines)).simplify()   # unused constants go
 
 

@@ -189,6 +189,31 @@ def test_pow2_of_a_bounded_rint_is_one_shift_with_the_bias():
     assert "pow2_bits_(" in export(parse_program(text.replace("0x1.fcp+6", "0x1p+8")), "float32", "jax", "")
 
 
+def test_pow2_of_a_rint_plus_an_integer_shifts_with_the_bias_plus_it():
+    """pow2(k + c), k a rint and c an integer constant, the add used only by pow2: the rint's
+    shift constant carries bias + c, pow2 is t's bits shifted and the add is not computed; k
+    itself is unchanged (the values equal the interpreter's away from ties).  An add used
+    elsewhere, or a non-integer c, keeps the add."""
+    pytest.importorskip("jax")
+    text = ("c0 = 0x1.fcp+5\nc1 = -0x1.f8p+5\nc2 = {c}\nv0 = min(x, c0)\nv1 = max(v0, c1)\nv2 = rint(v1)\n"
+            "v3 = add(v2, c2)\nv4 = pow2(v3)\nv5 = mul(v4, v2)\nreturn v5")
+    prog = parse_program(text.format(c="-0x1.8p+1"))     # c = -3
+    src = export(prog, "float32", "jax", "")
+    assert "t2 = v1 + RSBm3_" in src and "v2 = t2 - RSBm3_" in src and "pow2_shift_(t2)" in src
+    assert "v3 =" not in src and "RSBm3_ = np.float32(1.5 * 2.0 ** 23 + 124)" in src
+    ns: dict = {}
+    exec(compile(src, "fast", "exec"), ns)
+    x = np.linspace(-70, 70, 2801).astype(np.float32)
+    v1 = np.clip(x, -63, 63.5)
+    ties = v1 == np.floor(v1) + 0.5
+    got = np.asarray(ns["approx"](x), np.float32)
+    want = evaluate(prog, x.astype(np.float64), "float32").astype(np.float32)
+    assert np.array_equal(got[~ties], want[~ties]) and np.any(want != 0)
+    assert "v3 = (v2 + C2)" in export(parse_program(text.format(c="0x1p-1")), "float32", "jax", "")
+    used = parse_program(text.format(c="0x1p+0").replace("v5 = mul(v4, v2)", "v5 = mul(v4, v3)"))
+    assert "v3 = (v2 + C2)" in export(used, "float32", "jax", "")
+
+
 def test_select_of_a_difference_compares_and_copysign_works_on_the_bits():
     """select(a - b, ...) with the sub used nowhere else is a compare, equal to the
     interpreter at a = b and on both sides; copysign on the bits is IEEE copysign (the

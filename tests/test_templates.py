@@ -1,5 +1,6 @@
 """Reduction templates (search.init: template): whole-domain kernels to start from."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from numsearch.evaluators.domain import whole_domain
 from numsearch.primitives.formats import FORMATS
 from numsearch.primitives.interpret import evaluate
 from numsearch.search.init import INITS
+from numsearch.search.exporters import export
 from numsearch.search.templates import TEMPLATES, tanh_cut, tanh_program, tanh_w_degree, template_programs
 
 F32 = FORMATS["float32"]
@@ -52,9 +54,9 @@ def test_tanh_template_is_odd_saturates_and_joins_its_pieces_at_the_cut():
     a tie) and there, NaN gives NaN; at degree 4 both pieces are within 1 ulp on every float32 on
     either side of the cut (0.69) and around the clamp and 13 ln 2, where a wrong join,
     clamp or saturation would show."""
-    prog = TEMPLATES["tanh"].build(F32, 4)
-    cut = tanh_cut(24, 4)
-    assert 0.6 < cut < 0.8 and tanh_w_degree(24) == 5
+    prog = TEMPLATES["tanh"].build(F32, 1)
+    cut = tanh_cut(24, 1, "rat")
+    assert 0.6 < cut < 0.8 and tanh_w_degree(24) == 5 and tanh_cut(24, 4) == cut
     u = lambda a, b: np.arange(np.float32(a).view(np.int32), np.float32(b).view(np.int32), dtype=np.int32).view(
         np.float32).astype(np.float64)
     x = np.concatenate([u(cut - 0.01, cut + 0.01), u(8.5, 8.7), u(8.95, 9.1), u(2.0 ** -20, 2.0 ** -19)])
@@ -80,13 +82,38 @@ def test_tanh_variants_differ_where_they_say():
     without ``top`` is (D - 2) / D at 9.1, a tie for D in [2^25, 2^26): off by about an ulp
     there, which the ``top`` clamp and select repair; Horner and Estrin schemes and the
     unscaled denominator give programs of the counted sizes."""
-    base = tanh_program(F32, 6, cut=0.95, w_degree=5, form="sub", top=False)
+    old = dict(small="poly", down=False)
+    base = tanh_program(F32, 6, cut=0.95, w_degree=5, form="sub", top=False, **old)
     assert base.ops == 29 and "div(c" in base.text()
-    assert tanh_program(F32, 6, cut=0.95, w_degree=5, form="sub", top=False, w_scheme="horner").ops == 28
-    assert tanh_program(F32, 6, cut=0.95, w_degree=5, form="sub", top=False, scaled=False).ops == 29
+    assert tanh_program(F32, 6, cut=0.95, w_degree=5, form="sub", top=False, w_scheme="horner", **old).ops == 28
+    assert tanh_program(F32, 6, cut=0.95, w_degree=5, form="sub", top=False, scaled=False, **old).ops == 29
+    with pytest.raises(ValueError, match="down needs form"):
+        tanh_program(F32, 1, form="sub")
     x = np.linspace(8.70, 8.95, 2001)
     ref = np.tanh(x)
     ulp = np.spacing(np.abs(ref).astype(np.float32)).astype(np.float64)
-    tie = evaluate(tanh_program(F32, 4, top=False), x, "float32")
-    fixed = evaluate(tanh_program(F32, 4), x, "float32")
+    tie = evaluate(tanh_program(F32, 4, top=False, **old), x, "float32")
+    fixed = evaluate(tanh_program(F32, 4, **old), x, "float32")
     assert np.max(np.abs(tie - ref) / ulp) > 1.0 > np.max(np.abs(fixed - ref) / ulp)
+
+
+def test_tanh_large_piece_divided_through_by_2k_is_the_same_quotient():
+    """``down``: V = D 2^-k, (V - 2^(1-k)) / V, is (D - 2) / D scaled exactly, so the results
+    are the same bits wherever 2^k + 1 is exact (k <= 23, a below 8.1), with one op less in
+    the fast export (no 2^k r; 2^(1-k) is the rint's bits shifted); the rational small piece (an fma, an add and
+    its own division where P of degree 4 has four fmas) is one op shorter and within 1 ulp on
+    every fifth float32 below the cut."""
+    x = np.arange(np.float32(0.69).view(np.int32), np.float32(8.1).view(np.int32), 97,
+                  dtype=np.int32).view(np.float32).astype(np.float64)
+    for small in ("rat", "poly"):
+        down, up = tanh_program(F32, 1 if small == "rat" else 4, small=small), \
+            tanh_program(F32, 1 if small == "rat" else 4, small=small, down=False)
+        fast = [len(re.findall(r"^    v\d+ = ", export(p, "float32", "jax", ""), re.M)) for p in (down, up)]
+        assert down.ops == up.ops and fast[0] == fast[1] - 1     # the fast export drops the add of 1 - k
+        assert np.array_equal(evaluate(down, x, "float32"), evaluate(up, x, "float32"))
+    assert tanh_program(F32, 1).ops == tanh_program(F32, 4, small="poly").ops - 1
+    a = np.arange(np.float32(2.0 ** -12).view(np.int32), np.float32(0.69).view(np.int32), 5,
+                  dtype=np.int32).view(np.float32).astype(np.float64)
+    y = evaluate(tanh_program(F32, 1), a, "float32")
+    ref = np.tanh(a)
+    assert np.max(np.abs(y - ref) / np.spacing(ref.astype(np.float32)).astype(np.float64)) < 1.0

@@ -90,9 +90,9 @@ _HELPERS = {"fma_": "def fma_(a, b, c):\n    \"\"\"a*b + c as XLA sees fit: one 
     return lax.bitcast_convert_type((ia & ~m) | (ib & m), a.dtype)
 ''',
             "pow2_shift_": '''def pow2_shift_(t):
-    """2^k from t = k + RSB_ (a rint by shift whose constant carries the exponent bias, so
-    t's low bits hold k + bias; the exporter proved k in [emin, emax]): t's bits shifted
-    into the exponent field.  One instruction."""
+    """2^(k + c) from t = k + RSB_ (a rint by shift whose constant carries the exponent bias
+    and pow2's offset c, so t's low bits hold k + c + bias; the exporter proved k + c in
+    [emin, emax]): t's bits shifted into the exponent field.  One instruction."""
     return lax.bitcast_convert_type(lax.bitcast_convert_type(t, _I_) << _M_, t.dtype)
 ''',
             "pow2_bits_": '''def pow2_bits_(k):
@@ -144,6 +144,11 @@ def _pow2_shift_ok(k_range, carrier: str) -> bool:
     return integer and emin - 1 <= lo and hi <= emax + 1
 
 
+def _shifted_range(k_range, j: int):
+    lo, hi, integer = k_range
+    return lo + j, hi + j, integer
+
+
 def _compares(program) -> dict[int, int]:
     """select instructions whose sign s is a sub a - b used only as selects' signs: select
     index -> sub index.  Their code compares a < b (one compare, which XLA shares between
@@ -160,6 +165,34 @@ def _compares(program) -> dict[int, int]:
                 other.add(a)
     return {k: int(s[1:]) for s, ks in signs.items() if s.startswith("v") and s not in other
             and program.instrs[int(s[1:])].op == "sub" for k in ks}
+
+
+def _pow2_offsets(program) -> dict[str, tuple[str, int]]:
+    """adds k + c (either order) whose only uses are pow2's arguments, k an instruction and c
+    an integer-valued constant within +-64: add ref -> (k, c).  pow2(k + c) is then the
+    shift of a rint's t whose constant carries the exponent bias plus c (no add computed)."""
+    uses: dict[str, set[str]] = {}
+    for k in live(program):
+        ins = program.instrs[k]
+        for a in ins.args:
+            uses.setdefault(a, set()).add(ins.op)
+    uses.setdefault(program.out, set()).add("out")
+    out = {}
+    for k in live(program):
+        ins = program.instrs[k]
+        if ins.op != "add" or uses.get(f"v{k}") != {"pow2"}:
+            continue
+        v, c = sorted(ins.args, key=lambda a: a.startswith("c"))
+        if v.startswith("v") and c.startswith("c"):
+            val = float(program.consts[int(c[1:])])
+            if val.is_integer() and abs(val) <= 64:
+                out[f"v{k}"] = (v, int(val))
+    return out
+
+
+def _rsb(j: int) -> str:
+    """The name of the shift constant 1.5 * 2^m + bias + j."""
+    return "RSB_" if j == 0 else f"RSB{j}_" if j > 0 else f"RSBm{-j}_"
 
 
 def _ref(r: str) -> str:
@@ -217,7 +250,14 @@ def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: 
             scale[k] = ("ldexp_add_" if exponent_add_ok(rounded, k, f, xr) else
                         "ldexp_sat_" if exponent_sat_ok(rounded, k, f, xr) else None)
     int_k = {program.instrs[k].args[1] for k, form in scale.items() if form}
-    pow2_k = {program.instrs[k].args[0] for k in live(program) if program.instrs[k].op == "pow2"}
+    # pow2's arguments: a rint k, or k + c (c an integer constant: the shift constant carries bias + c);
+    # a rint met with two offsets keeps the first
+    offsets = _pow2_offsets(rounded)
+    pow2_k: dict[str, int] = {}
+    for k in live(program):
+        if program.instrs[k].op == "pow2":
+            kr, j = offsets.get(program.instrs[k].args[0], (program.instrs[k].args[0], 0))
+            pow2_k.setdefault(kr, j)
     compare = _compares(program)
     body, shifted, biased = [], {}, {}
     for k in live(program):
@@ -232,14 +272,24 @@ def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: 
             body.append(f"    t{k} = {ref(ins.args[0])} + RS_  # rint by shift: t = k + 1.5 * 2^m exactly")
             shifted[f"v{k}"] = f"t{k}"
             tmpl = f"t{k} - RS_"
-        elif ins.op == "rint" and f"v{k}" in pow2_k and _pow2_shift_ok(ranges[f"v{k}"], f):
-            # the same shift with the exponent bias in its constant: t's low bits hold k + bias, so
-            # pow2(k) is t's bits shifted (one instruction, where pow2_bits_ adds the bias first)
-            body.append(f"    t{k} = {ref(ins.args[0])} + RSB_  # rint by shift: t = k + bias + 1.5 * 2^m exactly")
-            biased[f"v{k}"] = f"t{k}"
-            tmpl = f"t{k} - RSB_"
-        elif ins.op == "pow2" and ins.args[0] in biased:
-            tmpl, args = "pow2_shift_({0})", (biased[ins.args[0]],)
+        elif ins.op == "rint" and f"v{k}" in pow2_k and _pow2_shift_ok(
+                _shifted_range(ranges[f"v{k}"], pow2_k[f"v{k}"]), f):
+            # the same shift with the exponent bias (plus pow2's offset c) in its constant: t's low
+            # bits hold k + bias + c, so pow2(k + c) is t's bits shifted (one instruction, where
+            # pow2_bits_ adds the bias first)
+            j = pow2_k[f"v{k}"]
+            body.append(f"    t{k} = {ref(ins.args[0])} + {_rsb(j)}  # rint by shift: t = k + bias"
+                        + (f" + {j}" if j > 0 else f" - {-j}" if j else "") + " + 1.5 * 2^m exactly")
+            biased[f"v{k}"] = (f"t{k}", j)
+            tmpl = f"t{k} - {_rsb(j)}"
+        elif ins.op == "add" and f"v{k}" in offsets and biased.get(offsets[f"v{k}"][0], ("", None))[1] == \
+                offsets[f"v{k}"][1]:
+            continue   # k + c whose only uses are pow2s: they shift the rint's t, whose constant holds c
+        elif ins.op == "pow2" and biased.get(ins.args[0], ("", None))[1] == 0:
+            tmpl, args = "pow2_shift_({0})", (biased[ins.args[0]][0],)
+        elif ins.op == "pow2" and ins.args[0] in offsets and \
+                biased.get(offsets[ins.args[0]][0], ("", None))[1] == offsets[ins.args[0]][1]:
+            tmpl, args = "pow2_shift_({0})", (biased[offsets[ins.args[0]][0]][0],)
         elif ins.op == "pow2":
             tmpl = _pow2_form(ranges[ins.args[0]], f)
         elif k in compare:
@@ -262,7 +312,8 @@ def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: 
     unused = sorted(set(range(len(consts))) - set(live_consts(program)))
     const_lines = "".join(f'C{i} = np.{f}(float.fromhex("{consts[i].hex()}"))  # {decimal(consts[i])}\n'
                           for i in live_consts(program))
-    names = [f"C{i}" for i in live_consts(program)] + (["RS_"] if shifted else []) + (["RSB_"] if biased else [])
+    rsbs = sorted({j for _, j in biased.values()})
+    names = [f"C{i}" for i in live_consts(program)] + (["RS_"] if shifted else []) + [_rsb(j) for j in rsbs]
     # the constants reach the code through an optimisation barrier: XLA sees values, not literals, so it cannot
     # fold (a + C) - C to a (a rounding step, e.g. rint by 1.5 * 2^23) nor rewrite a / C as a * (1/C)
     barrier = (f"    {', '.join(names)}, = lax.optimization_barrier(tuple(jnp.asarray(c) for c in _CONSTS_))\n"
@@ -299,8 +350,8 @@ def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: 
             + f"# the program's constants rounded to {fmt.name}"
             + (f" (unused: {', '.join(f'c{i}' for i in unused)})" if unused else "") + "\n"
             + const_lines + (f"RS_ = np.{f}(1.5 * 2.0 ** {_CARRIERS[f][2]})  # rint by shift\n" if shifted else "")
-            + (f"RSB_ = np.{f}(1.5 * 2.0 ** {_CARRIERS[f][2]} + {_CARRIERS[f][3]})  # rint by shift, plus the exponent bias\n"
-               if biased else "")
+            + "".join(f"{_rsb(j)} = np.{f}(1.5 * 2.0 ** {_CARRIERS[f][2]} + {_CARRIERS[f][3] + j})  # rint by shift, "
+                      f"plus the exponent bias" + (f" and {j}" if j else "") + "\n" for j in rsbs)
             + (f"_CONSTS_ = ({', '.join(names)},)\n" if names else "") + helpers + ("\n\n" + reduction if reduction else "") + "\n\n\ndef kernel(x):\n"
             + f"    x = jnp.asarray(x, DTYPE).astype(jnp.{f})\n" + barrier + (code + "\n" if code else "")
             + f"    return jnp.broadcast_to(jnp.asarray({ref(program.out)}, jnp.{f}), x.shape).astype(DTYPE)\n\n\n"
