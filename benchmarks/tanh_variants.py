@@ -41,7 +41,7 @@ VARIANTS = {   # name: (what it is, tanh_program's settings)
     "poly-down": ("as shipped, P of degree 4 below the cut (four fmas, no division)", dict(degree=4, small="poly")),
     "poly-up": ("P of degree 4 and (D - 2) / D: the template before this session but for its saturation "
                 "(the numerator D selected, not the result 1)", dict(_OLD, degree=4)),
-    "rat2": ("as shipped, N of degree 2 (cut 0.95)", dict(degree=2)),
+    "rat2": ("as shipped, N of degree 2 (cut 0.75)", dict(degree=2)),
     "sub": ("cut 0.95, P of degree 6, 1 - 2 / D, clamp 9.1", _SUB6),
     "sub-horner-unscaled": ("as sub, W by Horner and D = 2^k (r W) + (2^k + 1)",
                             dict(_SUB6, w_scheme="horner", scaled=False)),

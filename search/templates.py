@@ -271,13 +271,17 @@ def _tanh_small_err(cut: float, degree: int, small: str) -> float:
 def tanh_cut(precision: int, degree: int, small: str = "poly") -> float:
     """The largest cut (0.30 to 0.95, by 0.01) below which the small piece of ``degree`` is within
     2^-(precision + 2) of tanh relatively, for ``small = "poly"`` (float32, degree 4: 0.69;
-    degree 6: 0.95), and within 2^-(precision + 2.5) for ``"rat"``, whose division adds its
-    rounding (float32, degree 1: 0.69)."""
+    degree 6: 0.95); for ``"rat"``, within 2^-(precision + 2.5), and no further than where the
+    correction a - tanh(a) is 18.5% of tanh(a) (0.75), as the three roundings of its quotient
+    pass into the result in that share (float32, degree 1: 0.69; degree 2: 0.75, where the
+    approximation alone would allow 0.95 and the result is 1.08 ulp off; float16 and bfloat16:
+    0.75, below which the large piece is nearly 1 ulp off in float16)."""
     import numpy as np
     bound = 2.0 ** -(precision + (2.5 if small == "rat" else 2))
     best = 0.3
     for c in np.arange(0.30, 0.955, 0.01):
-        if _tanh_small_err(float(c), degree, small) <= bound:
+        share = (c - math.tanh(c)) / math.tanh(c)
+        if _tanh_small_err(float(c), degree, small) <= bound and (small != "rat" or share <= 0.185):
             best = float(round(c, 2))
     return best
 
