@@ -112,6 +112,14 @@ def test_tanh_large_piece_divided_through_by_2k_is_the_same_quotient():
         assert down.ops == up.ops and fast[0] == fast[1] - 1     # the fast export drops the add of 1 - k
         assert np.array_equal(evaluate(down, x, "float32"), evaluate(up, x, "float32"))
     assert tanh_program(F32, 1).ops == tanh_program(F32, 4, small="poly").ops - 1
+    # the rational's cut stops where the correction passes 18.5% of the result: at degree 2 the
+    # approximation alone would allow 0.95, where the quotient's roundings put it over 1 ulp
+    assert tanh_cut(24, 2, "rat") == 0.75 and tanh_cut(24, 1, "rat") == 0.69
+    b = np.arange(np.float32(0.7).view(np.int32), np.float32(0.95).view(np.int32), 31,
+                  dtype=np.int32).view(np.float32).astype(np.float64)
+    errs = [np.max(np.abs(evaluate(tanh_program(F32, 2, **kw), b, "float32") - np.tanh(b))
+                   / np.spacing(np.tanh(b).astype(np.float32)).astype(np.float64)) for kw in ({}, {"cut": 0.95})]
+    assert errs[0] < 1.0 < errs[1]
     a = np.arange(np.float32(2.0 ** -12).view(np.int32), np.float32(0.69).view(np.int32), 5,
                   dtype=np.int32).view(np.float32).astype(np.float64)
     y = evaluate(tanh_program(F32, 1), a, "float32")

@@ -25,9 +25,10 @@ XLA); the interpreter instead rounds after every instruction.  float64 and
 Not bit-exact with the interpreter: XLA may contract a*b + c into one fma
 (or not: the program's fma is then two roundings), XLA:CPU flushes
 subnormals to zero, copysign(a, b) works on the bits (a NaN b gives +-|a|, where
-the interpreter gives NaN), and a rint whose result feeds pow2 is a shift by
-1.5 * 2^m + bias, an odd constant, so that ties go to odd integers (its other
-uses see the same k, so a reduction stays consistent).  A select whose sign is
+the interpreter gives NaN), and a rint whose result feeds pow2 (directly, or
+plus an integer constant c, an add that is then not computed) is a shift by
+1.5 * 2^m + bias (+ c), an odd constant when c is even, so that ties go to odd
+integers (its other uses see the same k, so a reduction stays consistent).  A select whose sign is
 a - b, used nowhere else, compares a < b.  The figure of record is the exhaustive
 check of the compiled function (``numsearch verify --exported fast``).
 """
@@ -44,7 +45,7 @@ from ._reduction import NAMES as REDUCTION_NAMES, jax_helpers
 from .jax_ import _CARRIERS
 
 GUARANTEE = ("not bit-exact with the interpreter (XLA may contract a*b+c into one fma, flushes subnormals; "
-             "copysign(a, NaN) is +-|a|; a rint whose result feeds pow2 sends ties to odd integers); "
+             "copysign(a, NaN) is +-|a|; a rint whose result feeds pow2 may send ties to odd integers); "
              "the ULP figure of record is the exhaustive check of this compiled function")
 
 _EXP_RANGE = {"float32": (-126, 127), "float64": (-1022, 1023)}   # carrier -> (emin, emax)
