@@ -21,9 +21,9 @@ interval); the fitter refines them.
 - ``tanh``: two pieces joined by ``select`` on cut - |x|, the sign put
   back last by ``copysign``.  Below the cut: a + (a t) N(t) / (t + q0), t = a^2,
   N of the given degree (a rational fit with its own division; the correction is
-  under 16% of the result, so its rounding errors stay well under an ulp); the cut
-  is the largest where it meets 2^-(p+2.5) (``tanh_cut``; float32, degree 1:
-  0.69).  Above: (D - 2) / D, D = e^2a + 1, with 2a = k ln 2 + 2r (Cody-Waite: ln 2 / 2
+  at most 18.5% of the result, so its rounding errors stay well under an ulp); the
+  cut is the largest where it meets 2^-(p+2.5) and that share (``tanh_cut``;
+  float32, degree 1: 0.69).  Above: (D - 2) / D, D = e^2a + 1, with 2a = k ln 2 + 2r (Cody-Waite: ln 2 / 2
   in hi and lo, or as one value of the format where that is close enough, as
   in float32: ``_one_constant_ok``), e^2r = 1 + r W(r), W by Estrin's scheme
   (``_estrin``) of the least degree that meets 2^-(p+3) (``tanh_w_degree``;
@@ -303,16 +303,17 @@ def tanh_program(fmt: Format, degree: int, *, small: str = "rat", down: bool = T
     """The ``tanh`` template and its variants (``benchmarks/tanh_variants.py`` measures them).
 
     Below ``cut`` (default ``tanh_cut``) the small piece: ``small = "rat"``, a + (a t) N(t) / (t + q0),
-    N of ``degree`` (its own division; the correction is under 16% of the result, so the rounding
-    of N, t + q0 and the quotient moves it by well under an ulp), or ``"poly"``, a + (a t) P(t), P of
+    N of ``degree`` (its own division; the correction is at most 18.5% of the result, so the
+    rounding of N, t + q0 and the quotient moves it by well under an ulp), or ``"poly"``, a + (a t) P(t), P of
     ``degree`` by ``p_scheme``.  Above it, W of ``w_degree`` (default ``tanh_w_degree``) by
     ``w_scheme`` (``"horner"`` or ``"estrin"``) and the large piece ``form``: ``"quot"``,
     (D - 2) / D (D - 2 is exact while D < 2^(p+1), p the precision: no rounding of 2 / D, which
     ``"sub"``, 1 - 2 / D, has).  ``down`` (quot only): D divided through by 2^k, V = D 2^-k =
     e^2r + 2^-k = r W + (1 + 2^-k) in one fma and (V - 2^(1-k)) / V, the same quotient as
     (D - 2) / D (scaling by 2^-k is exact) without the product 2^k r: -k = rint(-2a / ln 2),
-    2^(1-k) = pow2(-k + 1), which the fast export shifts out of the rint's bits; else D = (2^k r) W + (2^k + 1), or with ``scaled`` off 2^k (r W) + (2^k + 1)
-    (r W rounded once more).  ``top``: a clamped below (p + 1) ln 2 / 2 (D < 2^(p+1)) where
+    2^(1-k) = pow2(-k + 1), which the fast export shifts out of the rint's bits; else D =
+    (2^k r) W + (2^k + 1), or with ``scaled`` off 2^k (r W) + (2^k + 1) (r W rounded once
+    more).  ``top``: a clamped below (p + 1) ln 2 / 2 (D < 2^(p+1)) where
     every larger a rounds to 1 - 2^-p as the clamped result does, and 1 from (p + 2) ln 2 / 2
     on, where tanh rounds to 1: "quot" selects the numerator D (V) for D - 2 (V - 2^(1-k)), so
     the quotient is 1 (the fast export: a masked subtraction, no blend), "sub" selects the result

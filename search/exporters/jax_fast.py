@@ -28,9 +28,10 @@ subnormals to zero, copysign(a, b) works on the bits (a NaN b gives +-|a|, where
 the interpreter gives NaN), and a rint whose result feeds pow2 (directly, or
 plus an integer constant c, an add that is then not computed) is a shift by
 1.5 * 2^m + bias (+ c), an odd constant when c is even, so that ties go to odd
-integers (its other uses see the same k, so a reduction stays consistent).  A select whose sign is
-a - b, used nowhere else, compares a < b.  The figure of record is the exhaustive
-check of the compiled function (``numsearch verify --exported fast``).
+integers (its other uses see the same k, so a reduction stays consistent).  A
+select whose sign is a - b, used nowhere else, compares a < b.  The figure of
+record is the exhaustive check of the compiled function (``numsearch verify
+--exported fast``).
 """
 from __future__ import annotations
 
@@ -351,8 +352,9 @@ def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: 
             + f"# the program's constants rounded to {fmt.name}"
             + (f" (unused: {', '.join(f'c{i}' for i in unused)})" if unused else "") + "\n"
             + const_lines + (f"RS_ = np.{f}(1.5 * 2.0 ** {_CARRIERS[f][2]})  # rint by shift\n" if shifted else "")
-            + "".join(f"{_rsb(j)} = np.{f}(1.5 * 2.0 ** {_CARRIERS[f][2]} + {_CARRIERS[f][3] + j})  # rint by shift, "
-                      f"plus the exponent bias" + (f" and {j}" if j else "") + "\n" for j in rsbs)
+            + "".join(f"{_rsb(j)} = np.{f}(1.5 * 2.0 ** {_CARRIERS[f][2]} + {_CARRIERS[f][3] + j})"
+                      f"  # rint by shift, plus the exponent bias" + (f" and {j}" if j else "") + "\n"
+                      for j in rsbs)
             + (f"_CONSTS_ = ({', '.join(names)},)\n" if names else "") + helpers + ("\n\n" + reduction if reduction else "") + "\n\n\ndef kernel(x):\n"
             + f"    x = jnp.asarray(x, DTYPE).astype(jnp.{f})\n" + barrier + (code + "\n" if code else "")
             + f"    return jnp.broadcast_to(jnp.asarray({ref(program.out)}, jnp.{f}), x.shape).astype(DTYPE)\n\n\n"
