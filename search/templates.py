@@ -415,9 +415,10 @@ TEMPLATES.register("exp_pow2c", Template("exp_pow2c", ("exp",), ("min", "max", "
                                          "(one op more, half the rounding error of r)"))
 TEMPLATES.register("tanh", Template("tanh", ("tanh",), ("abs", "sub", "mul", "fma", "min", "rint", "add", "div",
                                                         "pow2", "select", "copysign"), _tanh,
-                                    "odd polynomial in a^2 below a cut, (D - 2) / D, D = e^2a + 1, above "
-                                    "(Cody-Waite reduction, D = (2^k r) W(r) + 2^k + 1 in one fma), joined by "
-                                    "select, 1 selected where tanh rounds to 1, sign by copysign",
+                                    "a + (a t) N(t) / (t + q0), t = a^2, below a cut, (V - 2^(1-k)) / V, V = "
+                                    "(e^2a + 1) 2^-k = r W(r) + 1 + 2^-k in one fma, above (Cody-Waite "
+                                    "reduction), joined by select, the numerator V where tanh rounds to 1, "
+                                    "sign by copysign",
                                     saturates=False))
 TEMPLATES.register("exp2", Template("exp2", ("exp2",), ("min", "max", "rint", "sub", "fma", "ldexp"), _exp2,
                                     "reduction by rint(x), Horner kernel, ldexp"))

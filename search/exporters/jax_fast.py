@@ -262,6 +262,14 @@ def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: 
             pow2_k.setdefault(kr, j)
     compare = _compares(program)
     body, shifted, biased = [], {}, {}
+
+    def shift_of(ref: str) -> str | None:
+        """The shifted rint's t whose bits give pow2(ref): ref a biased rint (offset 0) or k + c
+        with k biased by c; else None."""
+        kr, j = offsets.get(ref, (ref, 0))
+        t, bj = biased.get(kr, (None, None))
+        return t if bj == j else None
+
     for k in live(program):
         ins = program.instrs[k]
         tmpl = fast_form(OPS[ins.op])
@@ -284,14 +292,10 @@ def export_jax_fast(program, fmt_name: str, header_comment: str = "", measured: 
                         + (f" + {j}" if j > 0 else f" - {-j}" if j else "") + " + 1.5 * 2^m exactly")
             biased[f"v{k}"] = (f"t{k}", j)
             tmpl = f"t{k} - {_rsb(j)}"
-        elif ins.op == "add" and f"v{k}" in offsets and biased.get(offsets[f"v{k}"][0], ("", None))[1] == \
-                offsets[f"v{k}"][1]:
+        elif ins.op == "add" and shift_of(f"v{k}"):
             continue   # k + c whose only uses are pow2s: they shift the rint's t, whose constant holds c
-        elif ins.op == "pow2" and biased.get(ins.args[0], ("", None))[1] == 0:
-            tmpl, args = "pow2_shift_({0})", (biased[ins.args[0]][0],)
-        elif ins.op == "pow2" and ins.args[0] in offsets and \
-                biased.get(offsets[ins.args[0]][0], ("", None))[1] == offsets[ins.args[0]][1]:
-            tmpl, args = "pow2_shift_({0})", (biased[offsets[ins.args[0]][0]][0],)
+        elif ins.op == "pow2" and shift_of(ins.args[0]):
+            tmpl, args = "pow2_shift_({0})", (shift_of(ins.args[0]),)
         elif ins.op == "pow2":
             tmpl = _pow2_form(ranges[ins.args[0]], f)
         elif k in compare:
